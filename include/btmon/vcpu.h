@@ -1,0 +1,154 @@
+/*
+ * vcpu.h — the VirtualCPU: all guest-visible CPU state the monitor keeps.
+ *
+ * Where it sits: translated code reaches the "hot" part of this structure
+ * through R15 (vcpu base) at fixed displacements — that is how CLI becomes
+ * `mov dword [r15+VCPU_VIF], 0`. The monitor (src/monitor) owns the structure;
+ * the translator only uses the VCPU_* offsets below, which are static-asserted
+ * in monitor/vcpu.c.
+ *
+ * While guest code runs, guest EAX..EDI and ESP live in host EAX..EDI / ESP,
+ * arithmetic flags and DF in host RFLAGS. The copies in `gpr`/`rflags` are
+ * valid only while the monitor runs (after an exit, before the next entry).
+ *
+ * The structure is allocated page-aligned with mmap (vcpu_new) because it
+ * contains the two poll pages.
+ */
+#ifndef BTMON_VCPU_H
+#define BTMON_VCPU_H
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+#include "btmon/types.h"
+#include "btmon/x86.h"
+#endif
+
+/* Indirect-branch table: guest EIP -> host code, indexed by the low 16 bits. */
+#define VCPU_IBT_BITS 16
+#define VCPU_IBT_SIZE (1 << VCPU_IBT_BITS)
+
+/* Offsets translated code and the trampolines use (checked in monitor/vcpu.c). */
+#define VCPU_GPR(r)       ((r) * 4)
+#define VCPU_EIP          32
+#define VCPU_VIF          36
+#define VCPU_VFLAGS       40
+#define VCPU_EXIT_REASON  44
+#define VCPU_RFLAGS       48
+#define VCPU_HOST_RSP     56
+#define VCPU_EXIT_LINK    64
+#define VCPU_EXIT_EIP     72
+#define VCPU_EXIT_INFO    76
+#define VCPU_EXIT_TRAMP   80
+#define VCPU_RESUME_RIP   88
+#define VCPU_SEG_BASE(s)  (96 + (s) * 4)
+#define VCPU_SCRATCH      128
+#define VCPU_SCRATCH_TOP  (VCPU_SCRATCH + 64)
+#define VCPU_FXSAVE       192
+#define VCPU_POLL         4096
+#define VCPU_IBT_NEG      (VCPU_POLL + 2 * 4096)
+#define VCPU_IBT_HOST     (VCPU_IBT_NEG + 4 * VCPU_IBT_SIZE)
+
+#define VCPU_EXIT_INDIRECT_NUM 2   /* VCPU_EXIT_INDIRECT, for assembly */
+
+#ifndef __ASSEMBLER__
+
+/* Why translated code returned to the monitor (vcpu.exit_reason). */
+enum vcpu_exit {
+	VCPU_EXIT_NONE = 0,
+	VCPU_EXIT_BRANCH,    /* direct branch to an untranslated/unchained block; exit_link = patch site */
+	VCPU_EXIT_INDIRECT,  /* indirect branch missed the IBT; exit_eip = target */
+	VCPU_EXIT_EMULATE,   /* sensitive instruction at exit_eip needs a monitor procedure */
+	VCPU_EXIT_POLL,      /* poll page fault at a block entry: interrupt or stop request */
+	VCPU_EXIT_FAULT,     /* host fault in translated code, already decoded into vcpu->fault */
+	VCPU_EXIT_UD,        /* untranslatable instruction at exit_eip: #UD */
+	VCPU_EXIT_NREASONS
+};
+
+/* A segment register with its descriptor cache (SDM §3.4.3). */
+struct vcpu_seg {
+	uint16_t sel;
+	uint16_t pad;
+	uint32_t base;
+	uint32_t limit;   /* byte granular, already scaled by G */
+	uint32_t flags;   /* descriptor hi dword bits 8..23 (type, S, DPL, P, AVL, D/B, G) */
+};
+
+struct vcpu_table_reg {
+	uint32_t base;
+	uint16_t limit;
+	uint16_t sel;     /* LDTR/TR only */
+	uint32_t flags;   /* LDTR/TR descriptor flags */
+	uint32_t seg_limit;
+};
+
+/* A pending host-fault description, filled by the signal handler. */
+struct vcpu_fault {
+	int signo;
+	int si_code;
+	uint64_t host_rip;
+	uint64_t host_addr;   /* faulting host address (SIGSEGV) */
+	uint32_t guest_addr;  /* the same, as a window offset when inside the window */
+	uint32_t write;       /* 1 if the access was a write (from the page-fault error code) */
+	uint32_t in_window;   /* 1 if host_addr is inside the current window or its guards */
+	uint32_t kind;        /* enum mmu_fault_kind, when in_window */
+	uint64_t host_rsi, host_rdi; /* raw, possibly biased by the window base (string ops) */
+};
+
+struct vcpu {
+	/* ---- hot: reached by translated code and the switch trampolines ---- */
+	uint32_t gpr[8];          /* EAX..EDI, hardware order; valid in the monitor */
+	uint32_t eip;             /* valid in the monitor */
+	uint32_t vif;             /* virtual IF: 0 or X86_FL_IF (0x200); poll page index */
+	uint32_t vflags;          /* virtual EFLAGS bits other than IF (X86_FL_VIRTUAL) */
+	uint32_t exit_reason;     /* enum vcpu_exit */
+	uint64_t rflags;          /* host RFLAGS image: guest arithmetic flags + DF */
+	uint64_t host_rsp;        /* monitor stack pointer inside vcpu_enter */
+	uint64_t exit_link;       /* VCPU_EXIT_BRANCH: exec address of the rel32 to patch */
+	uint32_t exit_eip;        /* guest EIP the exit refers to */
+	uint32_t exit_info;       /* reason-specific */
+	uint64_t exit_tramp;      /* address of the common exit trampoline (jmp [r15+..]) */
+	uint64_t resume_rip;      /* host address to resume at, if non-zero */
+	uint32_t seg_base[X86_NSEG]; /* copies of seg[].base, for FS/GS LEA sequences */
+	uint32_t pad0[2];
+	uint64_t scratch[8];      /* a tiny stack for the PUSHF/POPF glue's pushfq/popfq */
+	uint8_t fxsave[512] __attribute__((aligned(16))); /* guest x87/SSE state in the monitor */
+
+	/* ---- poll pages (DESIGN.md §4): poll[vif >> 9] is read at every block entry ---- */
+	uint8_t poll[2][4096] __attribute__((aligned(4096)));
+
+	/* ---- indirect-branch table: ibt_neg[i] = -guest_eip, ibt_host[i] = host code ---- */
+	uint32_t ibt_neg[VCPU_IBT_SIZE];
+	uint64_t ibt_host[VCPU_IBT_SIZE];
+
+	/* ---- cold: privileged state that exists only here ---- */
+	struct vcpu_seg seg[X86_NSEG];
+	struct vcpu_table_reg gdtr, idtr, ldtr, tr;
+	uint32_t cr0, cr2, cr3, cr4;
+	uint32_t dr[8];
+	uint32_t cpl;
+	uint64_t msr_sysenter_cs, msr_sysenter_esp, msr_sysenter_eip;
+	uint64_t tsc_offset;
+	uint32_t interrupt_shadow; /* 1: the instruction after STI/MOV SS blocks interrupts */
+	uint32_t halted;
+	struct vcpu_fault fault;
+	uint64_t win_base;         /* GS base: host address of guest-linear 0 */
+	uint64_t win_neg;          /* -win_base, for the string glue's flag-free un-bias */
+};
+
+/* The architectural EFLAGS value the guest would read. */
+static inline uint32_t vcpu_eflags(const struct vcpu *v)
+{
+	return ((uint32_t)v->rflags & X86_FL_HOST) | X86_FL_FIXED1 | v->vif | v->vflags;
+}
+
+/* Set EFLAGS from an architectural value (no privilege checks: callers do them). */
+static inline void vcpu_set_eflags(struct vcpu *v, uint32_t fl)
+{
+	v->rflags = (v->rflags & ~(uint64_t)X86_FL_HOST) | (fl & X86_FL_HOST);
+	v->vif = fl & X86_FL_IF;
+	v->vflags = fl & X86_FL_VIRTUAL;
+}
+
+#endif /* __ASSEMBLER__ */
+#endif

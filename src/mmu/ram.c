@@ -1,0 +1,113 @@
+/*
+ * ram.c — guest-physical memory: a memfd the size of guest RAM, one RW view
+ * of it for the monitor, and monitor-side accesses by guest-linear address.
+ *
+ * Flow: mmu_init (here) creates RAM and then the window (window.c); loaders
+ * and devices write RAM through mmu_gpa_ptr; emulated instructions use
+ * mmu_read_gla / mmu_write_gla, which honour the code-page check.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "btmon/mmu.h"
+#include "window.h"
+
+bt_status mmu_init(struct mmu *m, uint64_t ram_bytes)
+{
+	memset(m, 0, sizeof(*m));
+	m->ram_fd = -1;
+	ram_bytes = (ram_bytes + BT_PAGE_SIZE - 1) & ~(uint64_t)(BT_PAGE_SIZE - 1);
+	if (ram_bytes == 0 || ram_bytes > 0xC0000000ull)
+		return BT_ERR_INVAL;
+	m->ram_size = (uint32_t)ram_bytes;
+
+	m->ram_fd = memfd_create("btmon-guest-ram", MFD_CLOEXEC);
+	if (m->ram_fd < 0)
+		return BT_ERR_HOST;
+	if (ftruncate(m->ram_fd, (off_t)ram_bytes) != 0)
+		goto fail_fd;
+	m->ram = mmap(NULL, ram_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, m->ram_fd, 0);
+	if (m->ram == MAP_FAILED)
+		goto fail_fd;
+	uint32_t pages = m->ram_size / BT_PAGE_SIZE;
+	m->code_bitmap = calloc(pages / 8 + 1, 1);
+	m->mapped_bitmap = calloc(m->ram_size / MMU_FILL_RUN / 8 + 2, 1);
+	if (!m->code_bitmap || !m->mapped_bitmap)
+		goto fail_map;
+	bt_status s = window_reserve(m);
+	if (s != BT_OK)
+		goto fail_map;
+	return BT_OK;
+
+fail_map:
+	free(m->code_bitmap);
+	free(m->mapped_bitmap);
+	munmap(m->ram, ram_bytes);
+fail_fd:
+	close(m->ram_fd);
+	m->ram_fd = -1;
+	return BT_ERR_HOST;
+}
+
+void mmu_fini(struct mmu *m)
+{
+	if (m->ram_fd < 0)
+		return;
+	window_release(m);
+	munmap(m->ram, m->ram_size);
+	close(m->ram_fd);
+	free(m->code_bitmap);
+	free(m->mapped_bitmap);
+	m->ram_fd = -1;
+}
+
+bool mmu_gla_to_gpa(const struct mmu *m, gla_t la, gpa_t *out)
+{
+	/* Paging is not modelled yet (CR0.PG stays 0): linear == physical. */
+	if (la >= m->ram_size)
+		return false;
+	*out = la;
+	return true;
+}
+
+bool mmu_read_gla(const struct mmu *m, gla_t la, void *buf, uint32_t len)
+{
+	uint8_t *dst = buf;
+	while (len > 0) {
+		uint32_t chunk = BT_PAGE_SIZE - (la & (BT_PAGE_SIZE - 1));
+		if (chunk > len)
+			chunk = len;
+		gpa_t pa;
+		if (!mmu_gla_to_gpa(m, la, &pa))
+			return false;
+		memcpy(dst, m->ram + pa, chunk);
+		dst += chunk;
+		la += chunk;
+		len -= chunk;
+	}
+	return true;
+}
+
+bool mmu_write_gla(struct mmu *m, gla_t la, const void *buf, uint32_t len,
+		   void (*on_code_write)(void *ctx, gpa_t page), void *ctx)
+{
+	const uint8_t *src = buf;
+	while (len > 0) {
+		uint32_t chunk = BT_PAGE_SIZE - (la & (BT_PAGE_SIZE - 1));
+		if (chunk > len)
+			chunk = len;
+		gpa_t pa;
+		if (!mmu_gla_to_gpa(m, la, &pa))
+			return false;
+		if (mmu_is_code_page(m, pa) && on_code_write)
+			on_code_write(ctx, pa & BT_PAGE_MASK);
+		memcpy(m->ram + pa, src, chunk);
+		src += chunk;
+		la += chunk;
+		len -= chunk;
+	}
+	return true;
+}

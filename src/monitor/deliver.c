@@ -1,0 +1,172 @@
+/*
+ * deliver.c — exceptions and interrupts through the guest's IDT
+ * (SDM Vol. 3A §6.12): interrupt and trap gates, the stack switch through
+ * the TSS on a CPL 3 → 0 transition, error codes, IRET back; a fault while
+ * delivering becomes #DF, a fault while delivering #DF a triple fault, which
+ * stops the machine with a register dump.
+ */
+#include <stdio.h>
+
+#include "monitor.h"
+
+static void set_cpl(struct machine *m, unsigned cpl)
+{
+	if (m->vcpu->cpl != cpl) {
+		m->vcpu->cpl = cpl;
+		vcpu_ibt_flush(m->vcpu);   /* IBT entries are per mode */
+	}
+}
+
+static bool push32(struct machine *m, uint32_t *esp, uint32_t val)
+{
+	*esp -= 4;
+	return mmu_write_gla(&m->mmu, *esp, &val, 4, machine_code_written, m);
+}
+
+static bool pop32(struct machine *m, uint32_t *esp, uint32_t *val)
+{
+	if (!mmu_read_gla(&m->mmu, *esp, val, 4))
+		return false;
+	*esp += 4;
+	return true;
+}
+
+/* Deliver one event. Returns -1 when it was delivered (or the machine
+ * stopped), else the vector of the fault that delivery itself raised. */
+static int deliver_once(struct machine *m, unsigned vec, bool has_err, uint32_t err, bool soft)
+{
+	struct vcpu *v = m->vcpu;
+	uint32_t gate[2];
+	if (vec * 8 + 7 > v->idtr.limit || !mmu_read_gla(&m->mmu, v->idtr.base + vec * 8, gate, 8))
+		return X86_EXC_GP;
+	uint32_t type = (gate[1] >> 8) & 0x1f, dpl = X86_DESC_DPL(gate[1]);
+	if (!(gate[1] & X86_DESC_P))
+		return X86_EXC_NP;
+	if (type == X86_GATE_TASK) {
+		machine_stop(m, 1, true, "interrupt %u goes through a task gate: hardware task switching "
+			     "is not supported", vec);
+		return -1;
+	}
+	if (type != X86_GATE_INT32 && type != X86_GATE_TRAP32)
+		return X86_EXC_GP;
+	if (soft && dpl < v->cpl)
+		return X86_EXC_GP;
+	uint16_t sel = (uint16_t)(gate[0] >> 16);
+	uint32_t target = (gate[0] & 0xffff) | (gate[1] & 0xffff0000u);
+	uint32_t lo, hi;
+	if ((sel & ~3u) == 0 || !seg_read_desc(m, sel, &lo, &hi) || !(X86_DESC_TYPE(hi) & X86_TYPE_CODE))
+		return X86_EXC_GP;
+	unsigned new_cpl = X86_DESC_DPL(hi);
+	if (new_cpl > v->cpl)
+		return X86_EXC_GP;
+
+	uint32_t eflags = vcpu_eflags(v) & ~X86_FL_RF;
+	uint32_t esp = v->gpr[X86_ESP];
+	uint16_t old_ss = v->seg[X86_SS].sel, old_cs = v->seg[X86_CS].sel;
+	if (new_cpl < v->cpl) {      /* inner privilege: stack from the TSS */
+		uint32_t tss[3];
+		if (!mmu_read_gla(&m->mmu, v->tr.base, tss, 12))
+			return X86_EXC_TS;
+		uint32_t old_esp = esp;
+		esp = tss[1];
+		if (!push32(m, &esp, old_ss) || !push32(m, &esp, old_esp))
+			return X86_EXC_SS;
+		unsigned saved = v->cpl;
+		v->cpl = new_cpl;
+		if (!seg_load(m, X86_SS, (uint16_t)(tss[2] & 0xffff))) {
+			v->cpl = saved;
+			return -1;
+		}
+	}
+	if (!push32(m, &esp, eflags) || !push32(m, &esp, old_cs) || !push32(m, &esp, v->eip) ||
+	    (has_err && !push32(m, &esp, err)))
+		return X86_EXC_SS;
+	v->gpr[X86_ESP] = esp;
+	v->seg[X86_CS].sel = (uint16_t)((sel & ~3u) | new_cpl);
+	v->seg[X86_CS].flags = hi & 0x00f0ff00u;
+	set_cpl(m, new_cpl);
+	v->eip = target;
+	if (type == X86_GATE_INT32)
+		v->vif = 0;
+	v->vflags &= ~(X86_FL_TF | X86_FL_NT | X86_FL_RF | X86_FL_VM);
+	return -1;
+}
+
+static void triple_fault(struct machine *m, unsigned vec)
+{
+	machine_stop(m, 1, true, "triple fault (exception %u while delivering a double fault)%s", vec,
+		     m->opt->no_reboot ? "" : "; machine reset is not implemented yet, stopping");
+}
+
+void deliver_exception(struct machine *m, unsigned vec, bool has_err, uint32_t err)
+{
+	if (vec < 32)
+		m->stats.exceptions[vec]++;
+	trace_event(&m->trace, TRACE_FAULT, m->vcpu->eip, "exception", "vector %u error %#x%s", vec,
+		    err, has_err ? "" : " (none)");
+	int again = deliver_once(m, vec, has_err, err, false);
+	if (again < 0 || m->stop)
+		return;
+	if (vec == X86_EXC_DF) {
+		triple_fault(m, (unsigned)again);
+		return;
+	}
+	again = deliver_once(m, X86_EXC_DF, true, 0, false);
+	if (again >= 0)
+		triple_fault(m, (unsigned)again);
+}
+
+void deliver_software_int(struct machine *m, unsigned vec, uint32_t next_eip)
+{
+	struct vcpu *v = m->vcpu;
+	gla_t at = v->eip;
+	v->eip = next_eip;
+	int again = deliver_once(m, vec, false, 0, true);
+	if (again >= 0 && !m->stop) {
+		v->eip = at;   /* the INT faults: EIP at the INT, error code names the IDT slot */
+		deliver_exception(m, (unsigned)again, true, vec * 8 + 2);
+	}
+}
+
+bool deliver_iret(struct machine *m)
+{
+	struct vcpu *v = m->vcpu;
+	uint32_t esp = v->gpr[X86_ESP], eip, cs, fl;
+	if (!pop32(m, &esp, &eip) || !pop32(m, &esp, &cs) || !pop32(m, &esp, &fl)) {
+		deliver_exception(m, X86_EXC_SS, true, 0);
+		return false;
+	}
+	if (fl & X86_FL_NT) {
+		machine_stop(m, 1, true, "IRET with NT set (task return) is not supported");
+		return false;
+	}
+	unsigned rpl = cs & 3, old_cpl = v->cpl;
+	uint32_t new_esp = 0, new_ss = 0;
+	if (rpl > old_cpl && (!pop32(m, &esp, &new_esp) || !pop32(m, &esp, &new_ss))) {
+		deliver_exception(m, X86_EXC_SS, true, 0);
+		return false;
+	}
+	if (rpl < old_cpl) {
+		deliver_exception(m, X86_EXC_GP, true, cs & 0xfffc);
+		return false;
+	}
+	/* CS: a code segment of DPL == RPL (non-conforming). */
+	uint32_t lo, hi;
+	if (!seg_read_desc(m, (uint16_t)cs, &lo, &hi) || !(X86_DESC_TYPE(hi) & X86_TYPE_CODE)) {
+		deliver_exception(m, X86_EXC_GP, true, cs & 0xfffc);
+		return false;
+	}
+	uint32_t keep = old_cpl == 0 ? 0 : (X86_FL_IOPL | (old_cpl > ((vcpu_eflags(v) & X86_FL_IOPL) >> 12) ? X86_FL_IF : 0));
+	uint32_t newfl = (vcpu_eflags(v) & keep) | (fl & ~keep & ~(X86_FL_VM | X86_FL_VIF | X86_FL_VIP));
+	set_cpl(m, rpl);
+	if (rpl > old_cpl && !seg_load(m, X86_SS, (uint16_t)new_ss)) {
+		set_cpl(m, old_cpl);
+		return false;
+	}
+	v->seg[X86_CS].sel = (uint16_t)cs;
+	v->seg[X86_CS].flags = hi & 0x00f0ff00u;
+	vcpu_set_eflags(v, newfl);
+	v->gpr[X86_ESP] = rpl > old_cpl ? new_esp : esp;
+	v->eip = eip;
+	return true;
+}

@@ -1,0 +1,290 @@
+/*
+ * emulate.c — monitor procedures for sensitive instructions that leave
+ * translated code (VCPU_EXIT_EMULATE): decode the guest instruction again,
+ * check privilege, act on the VirtualCPU or the device bus, advance EIP.
+ * This file has the dispatcher, operand helpers and the I/O, CPUID and MSR
+ * procedures; system-state procedures are in emulate_sys.c.
+ */
+#include <string.h>
+#include <x86intrin.h>
+
+#include "emulate.h"
+
+bool emulate_decode(struct machine *m, gla_t eip, ZydisDecodedInstruction *in,
+		    ZydisDecodedOperand *ops)
+{
+	uint8_t buf[15];
+	uint32_t n = 15;
+	while (n > 0 && !mmu_read_gla(&m->mmu, eip, buf, n))
+		n--;
+	return n > 0 && ZYAN_SUCCESS(ZydisDecoderDecodeFull(&m->dec, buf, n, in, ops));
+}
+
+gla_t emulate_ea(struct machine *m, const ZydisDecodedOperand *op)
+{
+	const struct vcpu *v = m->vcpu;
+	uint32_t a = (uint32_t)op->mem.disp.value;
+	if (op->mem.base != ZYDIS_REGISTER_NONE)
+		a += v->gpr[ZydisRegisterGetId(op->mem.base)];
+	if (op->mem.index != ZYDIS_REGISTER_NONE)
+		a += v->gpr[ZydisRegisterGetId(op->mem.index)] * (op->mem.scale ? op->mem.scale : 1);
+	if (op->mem.segment == ZYDIS_REGISTER_FS)
+		a += v->seg[X86_FS].base;
+	else if (op->mem.segment == ZYDIS_REGISTER_GS)
+		a += v->seg[X86_GS].base;
+	return a;
+}
+
+uint32_t emu_reg_read(const struct vcpu *v, ZydisRegister r)
+{
+	int id = ZydisRegisterGetId(r);
+	switch (ZydisRegisterGetClass(r)) {
+	case ZYDIS_REGCLASS_GPR32: return v->gpr[id];
+	case ZYDIS_REGCLASS_GPR16: return v->gpr[id] & 0xffff;
+	case ZYDIS_REGCLASS_GPR8:  return id < 4 ? v->gpr[id] & 0xff : (v->gpr[id - 4] >> 8) & 0xff;
+	case ZYDIS_REGCLASS_SEGMENT: return v->seg[id].sel;
+	default: return 0;
+	}
+}
+
+void emu_reg_write(struct vcpu *v, ZydisRegister r, uint32_t val)
+{
+	int id = ZydisRegisterGetId(r);
+	switch (ZydisRegisterGetClass(r)) {
+	case ZYDIS_REGCLASS_GPR32: v->gpr[id] = val; break;
+	case ZYDIS_REGCLASS_GPR16: v->gpr[id] = (v->gpr[id] & 0xffff0000u) | (val & 0xffff); break;
+	case ZYDIS_REGCLASS_GPR8:
+		if (id < 4)
+			v->gpr[id] = (v->gpr[id] & ~0xffu) | (val & 0xff);
+		else
+			v->gpr[id - 4] = (v->gpr[id - 4] & ~0xff00u) | ((val & 0xff) << 8);
+		break;
+	default: break;
+	}
+}
+
+bool emu_read_mem(struct machine *m, gla_t la, void *buf, uint32_t len)
+{
+	if (mmu_read_gla(&m->mmu, la, buf, len))
+		return true;
+	deliver_exception(m, X86_EXC_GP, true, 0);
+	return false;
+}
+
+bool emu_write_mem(struct machine *m, gla_t la, const void *buf, uint32_t len)
+{
+	if (mmu_write_gla(&m->mmu, la, buf, len, machine_code_written, m))
+		return true;
+	deliver_exception(m, X86_EXC_GP, true, 0);
+	return false;
+}
+
+bool emu_operand_read(struct machine *m, const ZydisDecodedOperand *op, uint32_t *out)
+{
+	switch (op->type) {
+	case ZYDIS_OPERAND_TYPE_REGISTER:
+		*out = emu_reg_read(m->vcpu, op->reg.value);
+		return true;
+	case ZYDIS_OPERAND_TYPE_IMMEDIATE:
+		*out = (uint32_t)op->imm.value.u;
+		return true;
+	case ZYDIS_OPERAND_TYPE_MEMORY: {
+		*out = 0;
+		return emu_read_mem(m, emulate_ea(m, op), out, op->size / 8);
+	}
+	default:
+		return false;
+	}
+}
+
+bool emu_operand_write(struct machine *m, const ZydisDecodedOperand *op, uint32_t val)
+{
+	if (op->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		emu_reg_write(m->vcpu, op->reg.value, val);
+		return true;
+	}
+	return emu_write_mem(m, emulate_ea(m, op), &val, op->size / 8);
+}
+
+bool emu_require_cpl0(struct machine *m)
+{
+	if (m->vcpu->cpl == 0)
+		return true;
+	deliver_exception(m, X86_EXC_GP, true, 0);
+	return false;
+}
+
+static unsigned iopl(const struct vcpu *v)
+{
+	return (v->vflags & X86_FL_IOPL) >> X86_FL_IOPL_SHIFT;
+}
+
+static bool io_allowed(struct machine *m)
+{
+	if (m->vcpu->cpl <= iopl(m->vcpu))
+		return true;
+	deliver_exception(m, X86_EXC_GP, true, 0);   /* no TSS I/O bitmap yet */
+	return false;
+}
+
+static enum emu_result op_in_out(struct machine *m, const struct emu_insn *e)
+{
+	struct vcpu *v = m->vcpu;
+	bool is_in = e->in.mnemonic == ZYDIS_MNEMONIC_IN;
+	const ZydisDecodedOperand *port_op = is_in ? &e->ops[1] : &e->ops[0];
+	const ZydisDecodedOperand *data_op = is_in ? &e->ops[0] : &e->ops[1];
+	uint16_t port = (uint16_t)(port_op->type == ZYDIS_OPERAND_TYPE_IMMEDIATE
+				   ? port_op->imm.value.u : v->gpr[X86_EDX]);
+	unsigned size = data_op->size / 8;
+	if (!io_allowed(m))
+		return EMU_EXCEPTION;
+	if (is_in)
+		emu_reg_write(v, data_op->reg.value, iobus_in(m->board.bus, port, size));
+	else
+		iobus_out(m->board.bus, port, size, emu_reg_read(v, data_op->reg.value));
+	return EMU_NEXT;
+}
+
+/* INS/OUTS, with or without REP: one element per iteration, ECX counts. */
+static enum emu_result op_string_io(struct machine *m, const struct emu_insn *e)
+{
+	struct vcpu *v = m->vcpu;
+	ZydisMnemonic mn = e->in.mnemonic;
+	bool is_in = mn == ZYDIS_MNEMONIC_INSB || mn == ZYDIS_MNEMONIC_INSW || mn == ZYDIS_MNEMONIC_INSD;
+	unsigned size = e->in.operand_width / 8;
+	if (mn == ZYDIS_MNEMONIC_INSB || mn == ZYDIS_MNEMONIC_OUTSB)
+		size = 1;
+	bool rep = e->in.attributes & ZYDIS_ATTRIB_HAS_REP;
+	int step = (v->rflags & X86_FL_DF) ? -(int)size : (int)size;
+	uint16_t port = (uint16_t)v->gpr[X86_EDX];
+	if (!io_allowed(m))
+		return EMU_EXCEPTION;
+	while (!rep || v->gpr[X86_ECX] != 0) {
+		uint32_t val = 0;
+		if (is_in) {
+			val = iobus_in(m->board.bus, port, size);
+			if (!emu_write_mem(m, v->gpr[X86_EDI], &val, size))
+				return EMU_EXCEPTION;
+			v->gpr[X86_EDI] += (uint32_t)step;
+		} else {
+			if (!emu_read_mem(m, v->gpr[X86_ESI] + v->seg[X86_DS].base, &val, size))
+				return EMU_EXCEPTION;
+			iobus_out(m->board.bus, port, size, val);
+			v->gpr[X86_ESI] += (uint32_t)step;
+		}
+		if (!rep)
+			break;
+		v->gpr[X86_ECX]--;
+	}
+	return EMU_NEXT;
+}
+
+static enum emu_result op_cpuid(struct machine *m, const struct emu_insn *e)
+{
+	(void)e;
+	uint32_t *r = m->vcpu->gpr;
+	cpuid_model(r[X86_EAX], r[X86_ECX], &r[X86_EAX], &r[X86_EBX], &r[X86_ECX], &r[X86_EDX]);
+	return EMU_NEXT;
+}
+
+static enum emu_result op_rdmsr_wrmsr(struct machine *m, const struct emu_insn *e)
+{
+	struct vcpu *v = m->vcpu;
+	bool wr = e->in.mnemonic == ZYDIS_MNEMONIC_WRMSR;
+	uint64_t val = ((uint64_t)v->gpr[X86_EDX] << 32) | v->gpr[X86_EAX];
+	uint64_t *reg = NULL;
+	if (!emu_require_cpl0(m))
+		return EMU_EXCEPTION;
+	switch (v->gpr[X86_ECX]) {
+	case X86_MSR_SYSENTER_CS:  reg = &v->msr_sysenter_cs; break;
+	case X86_MSR_SYSENTER_ESP: reg = &v->msr_sysenter_esp; break;
+	case X86_MSR_SYSENTER_EIP: reg = &v->msr_sysenter_eip; break;
+	case X86_MSR_TSC:
+		if (wr)
+			return EMU_NEXT;   /* the TSC is the host's: writes are ignored */
+		val = __rdtsc();
+		break;
+	case X86_MSR_PAT:
+		if (wr)
+			return EMU_NEXT;
+		val = 0x0007040600070406ull;   /* the power-on default */
+		break;
+	default:
+		deliver_exception(m, X86_EXC_GP, true, 0);
+		return EMU_EXCEPTION;
+	}
+	if (reg && wr)
+		*reg = val;
+	else if (reg)
+		val = *reg;
+	if (!wr) {
+		v->gpr[X86_EAX] = (uint32_t)val;
+		v->gpr[X86_EDX] = (uint32_t)(val >> 32);
+	}
+	return EMU_NEXT;
+}
+
+static enum emu_result op_hlt(struct machine *m, const struct emu_insn *e)
+{
+	(void)e;
+	if (!emu_require_cpl0(m))
+		return EMU_EXCEPTION;
+	/* No device can raise an interrupt yet (no PIC/PIT): nothing can wake us. */
+	machine_stop(m, 1, true, "guest executed HLT with %s: no interrupt can wake it",
+		     m->vcpu->vif ? "interrupts enabled, but no device raises interrupts yet"
+				  : "interrupts disabled");
+	return EMU_STOP;
+}
+
+static enum emu_result op_nop_cpl0(struct machine *m, const struct emu_insn *e)
+{
+	(void)e;
+	return emu_require_cpl0(m) ? EMU_NEXT : EMU_EXCEPTION;
+}
+
+static const struct emu_row io_rows[] = {
+	{ ZYDIS_MNEMONIC_IN, op_in_out }, { ZYDIS_MNEMONIC_OUT, op_in_out },
+	{ ZYDIS_MNEMONIC_INSB, op_string_io }, { ZYDIS_MNEMONIC_INSW, op_string_io },
+	{ ZYDIS_MNEMONIC_INSD, op_string_io }, { ZYDIS_MNEMONIC_OUTSB, op_string_io },
+	{ ZYDIS_MNEMONIC_OUTSW, op_string_io }, { ZYDIS_MNEMONIC_OUTSD, op_string_io },
+	{ ZYDIS_MNEMONIC_CPUID, op_cpuid }, { ZYDIS_MNEMONIC_RDMSR, op_rdmsr_wrmsr },
+	{ ZYDIS_MNEMONIC_WRMSR, op_rdmsr_wrmsr }, { ZYDIS_MNEMONIC_HLT, op_hlt },
+	{ ZYDIS_MNEMONIC_WBINVD, op_nop_cpl0 }, { ZYDIS_MNEMONIC_INVD, op_nop_cpl0 },
+	{ ZYDIS_MNEMONIC_INVLPG, op_nop_cpl0 },
+};
+
+void emulate_insn(struct machine *m)
+{
+	struct vcpu *v = m->vcpu;
+	struct emu_insn e;
+	if (!emulate_decode(m, v->eip, &e.in, e.ops)) {
+		deliver_exception(m, X86_EXC_UD, false, 0);
+		return;
+	}
+	emu_fn fn = NULL;
+	for (size_t i = 0; i < BT_ARRAY_SIZE(io_rows) && !fn; i++)
+		if (io_rows[i].mn == e.in.mnemonic)
+			fn = io_rows[i].fn;
+	if (!fn)
+		fn = emulate_sys_lookup(&e);
+	m->stats.emulated[e.in.mnemonic]++;
+	if (!fn) {
+		char text[96];
+		emu_format(m, &e, text, sizeof(text));
+		machine_stop(m, 1, true, "guest instruction '%s' at 0x%08x is not supported by btmon yet",
+			     text, v->eip);
+		return;
+	}
+	gla_t next = v->eip + e.in.length;
+	if (fn(m, &e) == EMU_NEXT)
+		v->eip = next;
+}
+
+void emu_format(struct machine *m, const struct emu_insn *e, char *buf, size_t len)
+{
+	ZydisFormatter f;
+	ZydisFormatterInit(&f, ZYDIS_FORMATTER_STYLE_INTEL);
+	if (!ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&f, &e->in, e->ops, e->in.operand_count_visible,
+							   buf, len, m->vcpu->eip, NULL)))
+		snprintf(buf, len, "?");
+}

@@ -1,0 +1,107 @@
+/*
+ * fault.c — what a host fault in translated code means for the guest.
+ *
+ * The side table of the block that faulted gives the guest instruction; its
+ * host sequence is restartable from its first byte (translator invariant),
+ * so after the monitor has done its part the guest either resumes at that
+ * instruction's host code, or continues at the next guest instruction, or
+ * takes an exception with EIP at the faulting instruction.
+ */
+#include <signal.h>
+#include <stdio.h>
+
+#include "monitor.h"
+
+/* Emulate a load/store to a guest-physical hole (no RAM): reads return
+ * all-ones, writes are dropped (counted). Only plain MOV forms for now. */
+static bool emulate_hole_access(struct machine *m, gla_t eip)
+{
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	struct vcpu *v = m->vcpu;
+	if (!emulate_decode(m, eip, &in, ops))
+		return false;
+	bool mov = in.mnemonic == ZYDIS_MNEMONIC_MOV || in.mnemonic == ZYDIS_MNEMONIC_MOVZX ||
+		   in.mnemonic == ZYDIS_MNEMONIC_MOVSX;
+	if (!mov)
+		return false;
+	if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		int r = ZydisRegisterGetId(ops[0].reg.value);
+		ZydisRegisterClass c = ZydisRegisterGetClass(ops[0].reg.value);
+		if (c == ZYDIS_REGCLASS_GPR32)
+			v->gpr[r] = 0xffffffffu;
+		else if (c == ZYDIS_REGCLASS_GPR16)
+			v->gpr[r] |= 0xffffu;
+		else if (c == ZYDIS_REGCLASS_GPR8)
+			v->gpr[r & 3] |= (r >= 4) ? 0xff00u : 0xffu;
+		else
+			return false;
+		if (in.mnemonic == ZYDIS_MNEMONIC_MOVZX && ops[1].size < ops[0].size)
+			v->gpr[r] = (1u << ops[1].size) - 1;
+	}
+	m->stats.mmio_emulated++;
+	v->eip = eip + in.length;
+	return true;
+}
+
+void fault_handle(struct machine *m)
+{
+	struct vcpu *v = m->vcpu;
+	struct vcpu_fault *f = &v->fault;
+	void *rip = (void *)(uintptr_t)f->host_rip;
+	struct tc_block *b = tc_find_by_host(&m->tc, rip);
+	const struct tc_map_entry *e = b ? tc_map_lookup(b, rip) : NULL;
+	if (!e) {
+		machine_stop(m, 70, true, "host fault at %p in the code arena outside any block", rip);
+		return;
+	}
+	gla_t eip = e->guest_eip;
+	v->eip = eip;
+	if (e->flags & TC_MAP_STRING) {
+		v->gpr[X86_ESI] = (uint32_t)(f->host_rsi - v->win_base);
+		v->gpr[X86_EDI] = (uint32_t)(f->host_rdi - v->win_base);
+	}
+	if (v->exit_reason == VCPU_EXIT_POLL) {
+		/* Nothing asks for an exit yet (no interrupt controller): resume. */
+		v->resume_rip = (uint64_t)(uintptr_t)(b->host + e->host_off);
+		return;
+	}
+	trace_event(&m->trace, TRACE_FAULT, eip, "fault", "signal %d at host %p, address %#llx%s",
+		    f->signo, rip, (unsigned long long)f->host_addr, f->write ? " (write)" : "");
+	switch (f->signo) {
+	case SIGFPE:
+		deliver_exception(m, X86_EXC_DE, false, 0);
+		return;
+	case SIGILL:
+		deliver_exception(m, X86_EXC_UD, false, 0);
+		return;
+	case SIGSEGV:
+		break;
+	default:
+		machine_stop(m, 70, true, "unexpected host signal %d in translated code", f->signo);
+		return;
+	}
+	if (!f->in_window) {
+		/* #GP from a copied instruction (misaligned SSE operand, ...). */
+		deliver_exception(m, X86_EXC_GP, true, 0);
+		return;
+	}
+	switch (f->kind) {
+	case MMU_FAULT_CODE_WRITE:
+		m->stats.code_write_faults++;
+		machine_code_written(m, f->guest_addr & BT_PAGE_MASK);
+		v->resume_rip = (uint64_t)(uintptr_t)(b->host + e->host_off);
+		return;
+	case MMU_FAULT_MMIO:
+		if (!emulate_hole_access(m, eip))
+			machine_stop(m, 1, true, "guest access to 0x%08x, where there is no RAM, "
+				     "by an instruction btmon cannot emulate there yet", f->guest_addr);
+		return;
+	case MMU_FAULT_WRAP:
+		machine_stop(m, 1, true, "guest access wraps around 4 GiB at 0x%08x: not supported yet",
+			     eip);
+		return;
+	default:
+		machine_stop(m, 70, true, "unexpected fault at guest address 0x%08x", f->guest_addr);
+	}
+}

@@ -1,0 +1,148 @@
+/*
+ * machine.c — building and tearing down one guest machine: RAM and window
+ * (mmu), translation cache, VirtualCPU, board devices, trace; and the
+ * callbacks that connect them (cache drops → IBT, code writes → cache).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <asm/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "monitor.h"
+
+#define ARENA_BYTES (64u << 20)
+
+static void serial_put(void *ctx, uint8_t byte)
+{
+	(void)ctx;
+	fputc(byte, stdout);
+	if (byte == '\n')
+		fflush(stdout);
+}
+
+static void debugcon_put(void *ctx, uint8_t byte)
+{
+	(void)ctx;
+	fputc(byte, stderr);
+}
+
+static void request_exit(void *ctx, int status)
+{
+	struct machine *m = ctx;
+	machine_stop(m, status, false, "guest wrote to the debug-exit port (status %d)", status);
+}
+
+/* The cache dropped a block: forget it in the indirect-branch table. */
+static void on_block_drop(void *ctx, struct tc_block *b)
+{
+	struct machine *m = ctx;
+	vcpu_ibt_remove(m->vcpu, b->eip, b->host);
+	for (unsigned i = 0; i < b->npages; i++)
+		if (m->tc.page_heads[b->pages[i] >> 12] == NULL)
+			mmu_unprotect_code(&m->mmu, b->pages[i]);
+}
+
+static void on_cache_flush(void *ctx)
+{
+	struct machine *m = ctx;
+	vcpu_ibt_flush(m->vcpu);
+	for (uint32_t pa = 0; pa < m->mmu.ram_size; pa += BT_PAGE_SIZE)
+		if (mmu_is_code_page(&m->mmu, pa))
+			mmu_unprotect_code(&m->mmu, pa);
+	trace_event(&m->trace, TRACE_CACHE, m->vcpu->eip, "flush", "translation cache full: flushed");
+}
+
+void machine_code_written(void *ctx, gpa_t page)
+{
+	struct machine *m = ctx;
+	unsigned n = tc_invalidate_page(&m->tc, page);
+	mmu_unprotect_code(&m->mmu, page);
+	trace_event(&m->trace, TRACE_CACHE, m->vcpu->eip, "invalidate",
+		    "code page 0x%08x written: %u block(s) dropped", page, n);
+}
+
+void machine_stop(struct machine *m, int status, bool dump, const char *fmt, ...)
+{
+	if (m->stop)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(m->stop_reason, sizeof(m->stop_reason), fmt, ap);
+	va_end(ap);
+	m->stop = true;
+	m->exit_status = status;
+	m->want_dump = dump;
+}
+
+bt_status machine_init(struct machine *m, const struct btmon_options *opt)
+{
+	bt_status s;
+	memset(m, 0, sizeof(*m));
+	m->opt = opt;
+	m->chain = !(opt->trace & TRACE_EXEC);
+	ZydisDecoderInit(&m->dec, ZYDIS_MACHINE_MODE_LONG_COMPAT_32, ZYDIS_STACK_WIDTH_32);
+
+	m->xb = malloc(sizeof(*m->xb));
+	m->vcpu = vcpu_new();
+	if (!m->xb || !m->vcpu) {
+		s = BT_ERR_NOMEM;
+		goto fail;
+	}
+	if ((s = mmu_init(&m->mmu, opt->mem_bytes)) != BT_OK)
+		goto fail;
+	m->vcpu->win_base = (uint64_t)(uintptr_t)m->mmu.window;
+	m->vcpu->win_neg = (uint64_t)0 - m->vcpu->win_base;
+	/* GS base = the window: translated code's gs:[addr32] lands in it. */
+	if (syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)m->vcpu->win_base) != 0) {
+		s = BT_ERR_HOST;
+		goto fail_mmu;
+	}
+	if ((s = tc_init(&m->tc, ARENA_BYTES, m->mmu.ram_size)) != BT_OK)
+		goto fail_mmu;
+	m->tc.on_drop = on_block_drop;
+	m->tc.on_flush = on_cache_flush;
+	m->tc.ctx = m;
+	struct board_config cfg = {
+		.serial_out = { serial_put, m },
+		.debugcon_out = { debugcon_put, m },
+		.request_exit = request_exit,
+		.ctx = m,
+	};
+	if ((s = board_init(&m->board, &cfg)) != BT_OK)
+		goto fail_tc;
+	if ((s = trace_open(&m->trace, opt->trace, opt->trace_format, opt->trace_file)) != BT_OK)
+		goto fail_board;
+	if ((s = signals_init(m)) != BT_OK)
+		goto fail_trace;
+	return BT_OK;
+
+fail_trace:
+	trace_close(&m->trace);
+fail_board:
+	board_fini(&m->board);
+fail_tc:
+	tc_fini(&m->tc);
+fail_mmu:
+	mmu_fini(&m->mmu);
+fail:
+	vcpu_free(m->vcpu);
+	free(m->xb);
+	m->vcpu = NULL;
+	m->xb = NULL;
+	return s;
+}
+
+void machine_fini(struct machine *m)
+{
+	fflush(stdout);
+	signals_fini();
+	trace_close(&m->trace);
+	board_fini(&m->board);
+	tc_fini(&m->tc);
+	mmu_fini(&m->mmu);
+	vcpu_free(m->vcpu);
+	free(m->xb);
+}

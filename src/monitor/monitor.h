@@ -1,0 +1,118 @@
+/*
+ * monitor.h — private to src/monitor: the machine (one guest: its RAM and
+ * window, VirtualCPU, translation cache, board, trace) and the pieces of the
+ * monitor that operate on it.
+ *
+ * Flow: main.c parses the command line and builds a machine (machine.c),
+ * a loader places the kernel, run.c runs the guest: look up or translate the
+ * block at EIP, enter it (switch.S), and handle whatever brought it back —
+ * a branch to chain, an indirect-branch miss, a sensitive instruction
+ * (emulate.c), a host fault (fault.c, signals.c), an exception to deliver
+ * (deliver.c).
+ */
+#ifndef BTMON_MONITOR_H
+#define BTMON_MONITOR_H
+
+#include <Zydis/Zydis.h>
+
+#include "btmon/board.h"
+#include "btmon/cache.h"
+#include "btmon/mmu.h"
+#include "btmon/translator.h"
+#include "btmon/vcpu.h"
+#include "cli.h"
+#include "trace.h"
+
+/* switch.S */
+uint32_t vcpu_enter(struct vcpu *v, const void *host_code);
+void vcpu_exit_common(void);
+void vcpu_fault_exit(void);
+void vcpu_ibt_empty(void);
+
+/* vcpu.c */
+struct vcpu *vcpu_new(void);
+void vcpu_free(struct vcpu *v);
+void vcpu_reset_protected(struct vcpu *v, uint16_t cs, uint16_t ds);
+void vcpu_ibt_flush(struct vcpu *v);
+void vcpu_ibt_insert(struct vcpu *v, gla_t eip, const void *host);
+void vcpu_ibt_remove(struct vcpu *v, gla_t eip, const void *host);
+
+struct machine_stats {
+	uint64_t exits[VCPU_EXIT_NREASONS];
+	uint64_t translated_by_rule[XR_NRULES];   /* guest instructions translated, per rule */
+	uint64_t emulated[ZYDIS_MNEMONIC_MAX_VALUE + 1]; /* monitor procedures run, per mnemonic */
+	uint64_t exceptions[32];
+	uint64_t code_write_faults;
+	uint64_t mmio_emulated;
+	uint64_t resumes;                         /* re-entries in the middle of a block */
+};
+
+struct machine {
+	const struct btmon_options *opt;
+	struct mmu mmu;
+	struct tc tc;
+	struct vcpu *vcpu;
+	struct board board;
+	struct trace trace;
+	struct xlate_block *xb;     /* translation scratch (large) */
+	ZydisDecoder dec;           /* 32-bit decoder for monitor procedures */
+	bool chain;                 /* chaining and the IBT on (off while tracing exec) */
+	bool stop;
+	int exit_status;
+	char stop_reason[160];
+	bool want_dump;             /* print a register dump when stopping */
+	struct machine_stats stats;
+};
+
+/* machine.c */
+bt_status machine_init(struct machine *m, const struct btmon_options *opt);
+void machine_fini(struct machine *m);
+/* Stop the run loop with a host exit status and a one-line reason. */
+void machine_stop(struct machine *m, int status, bool dump, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Guest code at page pa was written by the monitor or a device. */
+void machine_code_written(void *ctx, gpa_t page);
+
+/* run.c */
+int machine_run(struct machine *m);
+/* The block for the current EIP, translating it if needed; NULL if the fetch
+ * raised a guest exception or stopped the machine. */
+struct tc_block *machine_block_at(struct machine *m, gla_t eip);
+
+/* emulate.c: run the monitor procedure for the sensitive instruction at EIP. */
+void emulate_insn(struct machine *m);
+/* Decode the guest instruction at eip for a monitor procedure. */
+bool emulate_decode(struct machine *m, gla_t eip, ZydisDecodedInstruction *in,
+		    ZydisDecodedOperand *ops);
+/* Effective (linear) address of a memory operand with the current registers. */
+gla_t emulate_ea(struct machine *m, const ZydisDecodedOperand *op);
+
+/* fault.c: a host fault in translated code (vcpu->fault is filled in). */
+void fault_handle(struct machine *m);
+
+/* signals.c */
+bt_status signals_init(struct machine *m);
+void signals_fini(void);
+
+/* segments.c */
+/* Load segment register s with selector sel (descriptor checks, cache).
+ * Returns false after raising a guest exception. */
+bool seg_load(struct machine *m, int s, uint16_t sel);
+/* Far jump to sel:eip (CS load with privilege checks). */
+bool seg_far_jump(struct machine *m, uint16_t sel, uint32_t eip);
+/* Read descriptor sel from the GDT/LDT into lo/hi; false if beyond the limit. */
+bool seg_read_desc(struct machine *m, uint16_t sel, uint32_t *lo, uint32_t *hi);
+
+/* deliver.c */
+/* Raise exception/interrupt vec; eip must already point where delivery saves
+ * (the faulting instruction for faults, the next one for traps/INT n). */
+void deliver_exception(struct machine *m, unsigned vec, bool has_err, uint32_t err);
+void deliver_software_int(struct machine *m, unsigned vec, uint32_t next_eip);
+bool deliver_iret(struct machine *m);
+
+/* dump.c */
+void dump_registers(struct machine *m, FILE *out);
+/* stats.c */
+void stats_print(struct machine *m, FILE *out);
+
+#endif

@@ -1,0 +1,195 @@
+/*
+ * run.c — the run loop: find (or translate) the block at EIP, enter it, and
+ * act on why it came back. Chaining happens here: when a direct branch exit
+ * is taken, the exit is patched to jump straight to its target next time.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "monitor.h"
+
+static uint32_t fetch_code(void *ctx, gla_t la, uint8_t *buf, uint32_t len)
+{
+	struct machine *m = ctx;
+	uint32_t got = 0;
+	while (got < len) {
+		gpa_t pa;
+		if (!mmu_gla_to_gpa(&m->mmu, la + got, &pa))
+			break;
+		uint32_t chunk = BT_PAGE_SIZE - ((la + got) & (BT_PAGE_SIZE - 1));
+		if (chunk > len - got)
+			chunk = len - got;
+		memcpy(buf + got, m->mmu.ram + pa, chunk);
+		got += chunk;
+		/* A block may straddle one page boundary, no more. */
+		if (((la + got) & BT_PAGE_MASK) != (la & BT_PAGE_MASK) &&
+		    ((la + got) & (BT_PAGE_SIZE - 1)) == 0 && got >= 16)
+			break;
+	}
+	return got;
+}
+
+static bool code_gla_to_gpa(void *ctx, gla_t la, gpa_t *pa)
+{
+	struct machine *m = ctx;
+	return mmu_gla_to_gpa(&m->mmu, la, pa);
+}
+
+static uint32_t current_mode(const struct vcpu *v)
+{
+	return (v->cpl & TC_MODE_CPL_MASK) | ((v->cr0 & X86_CR0_PG) ? TC_MODE_PG : 0);
+}
+
+static struct tc_block *translate_at(struct machine *m, gla_t eip)
+{
+	struct xlate_env env = {
+		.fetch = fetch_code, .gla_to_gpa = code_gla_to_gpa, .ctx = m,
+		.mode = current_mode(m->vcpu),
+	};
+	bt_status s = xlate_block(&env, eip, m->xb);
+	if (s == BT_ERR_FETCH) {
+		machine_stop(m, 1, true, "guest jumped to 0x%08x, where there is no RAM", eip);
+		return NULL;
+	}
+	if (s != BT_OK) {
+		machine_stop(m, 1, true, "translation of the block at 0x%08x failed (%s)", eip,
+			     bt_status_str(s));
+		return NULL;
+	}
+	if (m->opt->verify) {
+		char err[256];
+		if (xlate_verify(&m->xb->desc, m->xb->notes, m->xb->nnotes, err, sizeof(err)) != BT_OK) {
+			machine_stop(m, 70, true, "%s", err);
+			return NULL;
+		}
+	}
+	struct tc_block *b;
+	s = tc_insert(&m->tc, &m->xb->desc, &b);
+	if (s == BT_ERR_NOSPACE) {
+		tc_flush(&m->tc);
+		s = tc_insert(&m->tc, &m->xb->desc, &b);
+	}
+	if (s != BT_OK) {
+		machine_stop(m, 1, true, "the translation cache cannot hold the block at 0x%08x", eip);
+		return NULL;
+	}
+	for (unsigned i = 0; i < b->npages; i++)
+		mmu_protect_code(&m->mmu, b->pages[i]);
+	for (unsigned i = 0; i < m->xb->nnotes; i++)
+		m->stats.translated_by_rule[m->xb->notes[i].rule]++;
+	trace_block(&m->trace, m->xb, b);
+	return b;
+}
+
+struct tc_block *machine_block_at(struct machine *m, gla_t eip)
+{
+	gpa_t pa;
+	if (!mmu_gla_to_gpa(&m->mmu, eip, &pa)) {
+		machine_stop(m, 1, true, "guest jumped to 0x%08x, where there is no RAM", eip);
+		return NULL;
+	}
+	struct tc_key key = { .pa = pa, .mode = current_mode(m->vcpu) };
+	struct tc_block *b = tc_lookup(&m->tc, key);
+	if (b && m->opt->verify && tc_hash_code(m->mmu.ram + pa, b->guest_len) != b->code_hash &&
+	    pa + b->guest_len <= m->mmu.ram_size) {
+		/* Guest code changed without the write protection noticing: a btmon bug. */
+		machine_stop(m, 70, true, "verify: code at 0x%08x changed under its translation", eip);
+		return NULL;
+	}
+	return b ? b : translate_at(m, eip);
+}
+
+/* A direct-branch exit was taken: continue at its target, chain if we may. */
+static struct tc_block *follow_branch(struct machine *m)
+{
+	struct vcpu *v = m->vcpu;
+	v->eip = v->exit_eip;
+	struct tc_block *to = machine_block_at(m, v->eip);
+	if (!to || !m->chain)
+		return to;
+	struct tc_block *from = tc_find_by_host(&m->tc, (void *)(uintptr_t)v->exit_link);
+	struct tc_exit *e = from ? tc_find_exit(from, (void *)(uintptr_t)v->exit_link) : NULL;
+	if (e && from->valid && to->valid) {
+		tc_chain(&m->tc, e, to);
+		trace_event(&m->trace, TRACE_CACHE, v->eip, "chain", "0x%08x -> 0x%08x",
+			    from->eip, to->eip);
+	}
+	return to;
+}
+
+static struct tc_block *follow_indirect(struct machine *m)
+{
+	struct vcpu *v = m->vcpu;
+	v->eip = v->exit_eip;
+	struct tc_block *to = machine_block_at(m, v->eip);
+	if (to && m->chain)
+		vcpu_ibt_insert(v, to->eip, to->host);
+	return to;
+}
+
+static const char *const exit_names[VCPU_EXIT_NREASONS] = {
+	[VCPU_EXIT_NONE] = "none", [VCPU_EXIT_BRANCH] = "branch", [VCPU_EXIT_INDIRECT] = "indirect",
+	[VCPU_EXIT_EMULATE] = "emulate", [VCPU_EXIT_POLL] = "poll", [VCPU_EXIT_FAULT] = "fault",
+	[VCPU_EXIT_UD] = "ud",
+};
+
+const char *run_exit_name(unsigned r)
+{
+	return r < VCPU_EXIT_NREASONS && exit_names[r] ? exit_names[r] : "?";
+}
+
+int machine_run(struct machine *m)
+{
+	struct vcpu *v = m->vcpu;
+	struct tc_block *b = NULL;
+	trace_begin(&m->trace, m->opt->kernel ? m->opt->kernel : "built-in demo guest");
+	while (!m->stop) {
+		const void *entry;
+		if (v->resume_rip) {
+			entry = (const void *)(uintptr_t)v->resume_rip;
+			v->resume_rip = 0;
+			m->stats.resumes++;
+		} else {
+			if (!b)
+				b = machine_block_at(m, v->eip);
+			if (!b)
+				continue;
+			b->execs++;
+			trace_exec(&m->trace, b);
+			entry = b->host;
+		}
+		uint32_t reason = vcpu_enter(v, entry);
+		b = NULL;
+		if (reason >= VCPU_EXIT_NREASONS)
+			reason = VCPU_EXIT_NONE;
+		m->stats.exits[reason]++;
+		if (trace_on(&m->trace, TRACE_EXIT) && reason != VCPU_EXIT_FAULT && reason != VCPU_EXIT_POLL)
+			trace_event(&m->trace, TRACE_EXIT, v->exit_eip, run_exit_name(reason), "%s",
+				    reason == VCPU_EXIT_BRANCH ? "direct branch not chained yet" :
+				    reason == VCPU_EXIT_INDIRECT ? "indirect-branch table miss" :
+				    reason == VCPU_EXIT_EMULATE ? "sensitive instruction" : "#UD");
+		switch (reason) {
+		case VCPU_EXIT_BRANCH:
+			b = follow_branch(m);
+			break;
+		case VCPU_EXIT_INDIRECT:
+			b = follow_indirect(m);
+			break;
+		case VCPU_EXIT_EMULATE:
+			v->eip = v->exit_eip;
+			emulate_insn(m);
+			break;
+		case VCPU_EXIT_UD:
+			v->eip = v->exit_eip;
+			deliver_exception(m, X86_EXC_UD, false, 0);
+			break;
+		case VCPU_EXIT_FAULT:
+		case VCPU_EXIT_POLL:
+			fault_handle(m);
+			break;
+		default:
+			machine_stop(m, 70, true, "translated code returned with no exit reason");
+		}
+	}
+	return m->exit_status;
+}

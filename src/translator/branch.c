@@ -1,0 +1,207 @@
+/*
+ * branch.c — control transfers and block exits.
+ *
+ * Direct branches end in `jmp rel32` / `jcc rel32` whose target is first an
+ * exit stub at the end of the block; when the exit is taken the monitor
+ * chains it by patching the rel32 to the target block (src/cache/chain.c).
+ * Every stub:
+ *     mov  dword [r15+exit_eip], target
+ *     mov  dword [r15+exit_reason], VCPU_EXIT_BRANCH
+ *     lea  r14, [rip - to the rel32 field]      ; exit_link: what to patch
+ *     mov  [r15+exit_link], r14
+ *     jmp  [r15+exit_tramp]
+ * Indirect branches load the target into r14d and look it up in the
+ * VirtualCPU's indirect-branch table without touching flags:
+ *     movzx r13d, r14w                    ; index
+ *     mov   r12d, [r15 + r13*4 + ibt_neg] ; -(cached guest EIP)
+ *     lea   r12d, [r12 + r14]             ; 0 iff it is ours
+ *     xchg  rcx, r12 ; jrcxz hit ; xchg rcx, r12 ; <exit INDIRECT>
+ *  hit: xchg  rcx, r12 ; jmp [r15 + r13*8 + ibt_host]
+ */
+#include "xlate_int.h"
+
+void xlate_map(struct xctx *x, gla_t eip, uint16_t flags, uint16_t len)
+{
+	struct xlate_block *o = x->out;
+	if (x->nmap >= BT_ARRAY_SIZE(o->map)) {
+		x->fail = "side table full";
+		return;
+	}
+	o->map[x->nmap++] = (struct tc_map_entry){
+		.host_off = x->e.len, .guest_eip = eip, .flags = flags, .guest_len = len };
+}
+
+static void store_exit(struct xctx *x, enum vcpu_exit r, gla_t eip)
+{
+	x64_mov_store_imm32(&x->e, 0, mem_b(H_VCPU, VOFF(exit_eip)), eip);
+	x64_mov_store_imm32(&x->e, 0, mem_b(H_VCPU, VOFF(exit_reason)), (uint32_t)r);
+}
+
+static void jmp_tramp(struct xctx *x)
+{
+	x64_jmp_mem(&x->e, mem_b(H_VCPU, VOFF(exit_tramp)));
+}
+
+void emit_exit_reason(struct xctx *x, enum vcpu_exit r, gla_t eip)
+{
+	store_exit(x, r, eip);
+	jmp_tramp(x);
+	x->ended = true;
+}
+
+static void add_exit(struct xctx *x, uint32_t site, gla_t target)
+{
+	if (x->nexits >= XLATE_MAX_EXITS) {
+		x->fail = "too many exits in one block";
+		return;
+	}
+	x->out->exits[x->nexits++] = (struct tc_exit_desc){ .site_off = site, .target = target };
+}
+
+void emit_exit_to(struct xctx *x, gla_t target)
+{
+	add_exit(x, x64_jmp_rel32(&x->e), target);
+	x->ended = true;
+}
+
+void emit_stubs(struct xctx *x)
+{
+	for (unsigned i = 0; i < x->nexits; i++) {
+		struct tc_exit_desc *d = &x->out->exits[i];
+		xlate_map(x, d->target, TC_MAP_STUB, 0);
+		d->stub_off = x->e.len;
+		x64_patch_rel32(&x->e, d->site_off, d->stub_off);
+		store_exit(x, VCPU_EXIT_BRANCH, d->target);
+		uint32_t lea_end = x->e.len + 7;   /* lea r14, [rip+disp32] is 7 bytes */
+		x64_lea(&x->e, X_W, H_R14, (struct x64_mem){ .rip = true,
+			.disp = (int32_t)(d->site_off - lea_end) });
+		x64_mov_store32(&x->e, X_W, H_R14, mem_b(H_VCPU, VOFF(exit_link)));
+		jmp_tramp(x);
+	}
+}
+
+static gla_t branch_target(const struct xctx *x)
+{
+	ZyanU64 abs = 0;
+	ZydisCalcAbsoluteAddress(&x->in, &x->ops[0], x->eip, &abs);
+	return (gla_t)abs;
+}
+
+static bool near_32(struct xctx *x)
+{
+	if (x->in.operand_width != 32) {
+		x->fail = "16-bit near branch (target truncated to IP) is not supported";
+		return false;
+	}
+	return true;
+}
+
+void emit_jmp(struct xctx *x)
+{
+	if (x->ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+		emit_jmp_ind(x);
+		return;
+	}
+	if (near_32(x))
+		emit_exit_to(x, branch_target(x));
+}
+
+void emit_jcc(struct xctx *x)
+{
+	unsigned cc = x->in.opcode & 15;
+	add_exit(x, x64_jcc_rel32(&x->e, cc), branch_target(x));
+	emit_exit_to(x, x->next);
+}
+
+void emit_loop(struct xctx *x)
+{
+	/* 67 e2 02 (loop → T) ; eb 05 (→ F) ; T: jmp taken ; F: jmp fallthrough */
+	e8(&x->e, 0x67);
+	e8(&x->e, x->in.opcode);
+	e8(&x->e, 0x02);
+	e8(&x->e, 0xeb);
+	e8(&x->e, 0x05);
+	add_exit(x, x64_jmp_rel32(&x->e), branch_target(x));
+	emit_exit_to(x, x->next);
+}
+
+bool emit_load_target(struct xctx *x)
+{
+	const ZydisDecodedOperand *op = &x->ops[0];
+	if (!near_32(x))
+		return false;
+	if (op->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		x64_mov_rr32(&x->e, H_R14, (unsigned)memop_gpr(op->reg.value));
+		return true;
+	}
+	struct x64_mem m;
+	unsigned flags;
+	if (!memop_host(x, op, &m, &flags))
+		return false;
+	x64_mov_load32(&x->e, flags, H_R14, m);
+	return true;
+}
+
+void emit_ibt_lookup(struct xctx *x)
+{
+	static const uint8_t movzx[2] = { 0x0f, 0xb7 }, xchg = 0x87;
+	struct emit *e = &x->e;
+	x64_rr_insn(e, 0, movzx, 2, H_R13, H_R14);
+	x64_mov_load32(e, 0, H_R12, (struct x64_mem){ .base = H_VCPU, .index = H_R13, .scale = 2,
+		.disp = VOFF(ibt_neg) });
+	x64_lea(e, 0, H_R12, (struct x64_mem){ .base = H_R12, .index = H_R14 });
+	x64_rr_insn(e, X_W, &xchg, 1, H_R12, H_RCX);
+	e8(e, 0xe3);                      /* jrcxz hit */
+	uint32_t rel8 = e->len;
+	e8(e, 0);
+	x64_rr_insn(e, X_W, &xchg, 1, H_R12, H_RCX);
+	x64_mov_store32(e, 0, H_R14, mem_b(H_VCPU, VOFF(exit_eip)));
+	x64_mov_store_imm32(e, 0, mem_b(H_VCPU, VOFF(exit_reason)), VCPU_EXIT_INDIRECT);
+	jmp_tramp(x);
+	if (!e->overflow)
+		e->buf[rel8] = (uint8_t)(e->len - (rel8 + 1));
+	x64_rr_insn(e, X_W, &xchg, 1, H_R12, H_RCX);   /* hit: */
+	x64_jmp_mem(e, (struct x64_mem){ .base = H_VCPU, .index = H_R13, .scale = 3,
+		.disp = VOFF(ibt_host) });
+	x->ended = true;
+}
+
+void emit_jmp_ind(struct xctx *x)
+{
+	if (emit_load_target(x))
+		emit_ibt_lookup(x);
+}
+
+void emit_call(struct xctx *x)
+{
+	if (x->ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+		emit_call_ind(x);
+		return;
+	}
+	if (!near_32(x))
+		return;
+	x64_mov_store_imm32(&x->e, X_GS | X_A32, mem_b(H_RSP, -4), x->next);
+	x64_lea(&x->e, 0, H_RSP, mem_b(H_RSP, -4));
+	emit_exit_to(x, branch_target(x));
+}
+
+void emit_call_ind(struct xctx *x)
+{
+	if (!emit_load_target(x))   /* the operand may use ESP: read it first */
+		return;
+	x64_mov_store_imm32(&x->e, X_GS | X_A32, mem_b(H_RSP, -4), x->next);
+	x64_lea(&x->e, 0, H_RSP, mem_b(H_RSP, -4));
+	emit_ibt_lookup(x);
+}
+
+void emit_ret(struct xctx *x)
+{
+	int32_t pop = 4;
+	if (x->in.operand_count_visible > 0 && x->ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+		pop += (int32_t)(x->ops[0].imm.value.u & 0xffff);
+	if (!near_32(x))
+		return;
+	x64_mov_load32(&x->e, X_GS | X_A32, H_R14, mem_b(H_RSP, 0));
+	x64_lea(&x->e, 0, H_RSP, mem_b(H_RSP, pop));
+	emit_ibt_lookup(x);
+}

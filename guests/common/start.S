@@ -18,6 +18,8 @@
 #define MB_MEMORY_INFO   (1 << 1)   /* we want mem_lower/mem_upper and the mmap */
 #define MB_HEADER_FLAGS  (MB_PAGE_ALIGN | MB_MEMORY_INFO)
 #define DEBUG_EXIT_PORT  0xF4
+#define PM1A_CNT_PORT    0x604       /* ACPI PM1a control: power off */
+#define PM1_SLP_EN       0x2000
 #define STACK_SIZE       16384
 
 	/* Multiboot Specification 0.6.96 §3.1.1: magic, flags, checksum. */
@@ -39,7 +41,12 @@ _start:
 	pushl %ebx                 /* Multiboot information (physical address) */
 	pushl %eax                 /* 0x2BADB002 from a Multiboot loader */
 	call guest_main
-	movw $DEBUG_EXIT_PORT, %dx
+	testl %eax, %eax
+	jnz 2f
+	movw $PM1A_CNT_PORT, %dx
+	movw $PM1_SLP_EN, %ax
+	outw %ax, %dx
+2:	movw $DEBUG_EXIT_PORT, %dx
 	outl %eax, %dx
 1:	cli
 	hlt

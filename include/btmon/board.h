@@ -21,6 +21,7 @@ struct board {
 	struct uart *com1;
 	struct debug_exit *dbg_exit;
 	struct debug_console *dbg_con;
+	struct power_off *power;
 };
 
 /* Create every device and map it. On failure nothing is left allocated. */

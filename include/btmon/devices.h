@@ -48,6 +48,12 @@ struct debug_console *debug_console_new(struct byte_sink out);
 void debug_console_free(struct debug_console *d);
 extern const struct io_ops debug_console_ops;   /* reads return 0xe9, as Bochs/QEMU */
 
-extern const struct io_ops post_port_ops;       /* port 0x80: writes ignored, reads 0xff */
+extern const struct io_ops post_port_ops;
+
+/* ---- Power-off: ACPI PM1a control (2 ports). Writing SLP_EN requests an exit with status 0. */
+struct power_off;
+struct power_off *power_off_new(void (*request_exit)(void *ctx, int status), void *ctx);
+void power_off_free(struct power_off *p);
+extern const struct io_ops power_off_ops;       /* port 0x80: writes ignored, reads 0xff */
 
 #endif

@@ -23,6 +23,7 @@
 #define BOARD_COM1          0x3F8
 #define BOARD_COM1_N        8
 #define BOARD_COM1_IRQ      4
+#define BOARD_PM1A_CNT      0x604   /* ACPI PM1a control, as QEMU's pc (PM base 0x600) */
 
 /*
  * The line for ISA IRQ `irq`. There is no interrupt controller yet, so the line
@@ -51,6 +52,9 @@ static bt_status board_map_ports(struct board *b)
 			   b->dbg_exit, "debug-exit");
 	if (st != BT_OK)
 		return st;
+	st = iobus_map_pio(b->bus, BOARD_PM1A_CNT, 2, &power_off_ops, b->power, "acpi-pm1a-cnt");
+	if (st != BT_OK)
+		return st;
 	return iobus_map_pio(b->bus, BOARD_COM1, BOARD_COM1_N, &uart_ops, b->com1, "com1");
 }
 
@@ -75,11 +79,16 @@ bt_status board_init(struct board *b, const struct board_config *cfg)
 	b->dbg_con = debug_console_new(cfg->debugcon_out);
 	if (!b->dbg_con)
 		goto free_dbg_exit;
+	b->power = power_off_new(cfg->request_exit, cfg->ctx);
+	if (!b->power)
+		goto free_dbg_con;
 	st = board_map_ports(b);
 	if (st != BT_OK)
-		goto free_dbg_con;
+		goto free_power;
 	return BT_OK;
 
+free_power:
+	power_off_free(b->power);
 free_dbg_con:
 	debug_console_free(b->dbg_con);
 free_dbg_exit:
@@ -99,6 +108,7 @@ void board_fini(struct board *b)
 	iobus_free(b->bus);             /* first: the bus points at the devices */
 	debug_console_free(b->dbg_con);
 	debug_exit_free(b->dbg_exit);
+	power_off_free(b->power);
 	uart_free(b->com1);
 	memset(b, 0, sizeof(*b));
 }

@@ -32,7 +32,11 @@ static void debugcon_put(void *ctx, uint8_t byte)
 static void request_exit(void *ctx, int status)
 {
 	struct machine *m = ctx;
-	machine_stop(m, status, false, "guest wrote to the debug-exit port (status %d)", status);
+	if (status == 0)
+		machine_stop(m, 0, false, "guest powered off (ACPI PM1a control, SLP_EN)");
+	else
+		machine_stop(m, status, false, "guest wrote %d to the debug-exit port: exit status %d",
+			     status >> 1, status);
 }
 
 /* The cache dropped a block: forget it in the indirect-branch table. */

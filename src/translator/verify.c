@@ -109,10 +109,12 @@ static const char *check_mem(const struct vinsn *v, const ZydisDecodedOperand *o
 	if (base == ZYDIS_REGISTER_R15 && (index == ZYDIS_REGISTER_NONE || index == ZYDIS_REGISTER_R13))
 		return NULL;                                    /* (b) VirtualCPU access */
 	if (v->in.meta.category == ZYDIS_CATEGORY_STRINGOP &&
-	    (base == ZYDIS_REGISTER_RSI || base == ZYDIS_REGISTER_RDI)) {
-		if (rule == XR_STRING && v->in.address_width == 64)
-			return NULL;                            /* (c) biased string op */
-		return "string instruction outside a string rule";
+	    (is_reg64(base, ZYDIS_REGISTER_RSI) || is_reg64(base, ZYDIS_REGISTER_RDI))) {
+		if (rule != XR_STRING)
+			return "string instruction outside a string rule";
+		if (v->in.address_width != 64)
+			return "string instruction without 64-bit addressing (the window bias would wrap)";
+		return NULL;                                    /* (c) biased string op */
 	}
 	if (o->visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT && base == ZYDIS_REGISTER_RSP) {
 		if ((rule == XR_PUSHF || rule == XR_POPF) && on_scratch)

@@ -132,9 +132,44 @@ void emit_incdec(struct xctx *x)
 	e8(&x->e, (uint8_t)(0xc0 | ((op >= 0x48 ? 1u : 0u) << 3) | (op & 7)));
 }
 
+/* Legacy prefixes without F3 (TZCNT/LZCNT → BSF/BSR). */
+static unsigned prefixes_without_rep(const struct xctx *x, uint8_t *out)
+{
+	uint8_t all[16];
+	unsigned n = legacy_prefixes(x, all), k = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (all[i] != 0xf3)
+			out[k++] = all[i];
+	return k;
+}
+
+static void emit_bsf_bsr(struct xctx *x)
+{
+	uint8_t legacy[16];
+	unsigned n = prefixes_without_rep(x, legacy);
+	unsigned first = x->in.raw.prefix_count;
+	const uint8_t *op = x->bytes + first;
+	unsigned oplen = x->in.raw.modrm.offset - first;
+	if (x->in.raw.modrm.mod == 3) {
+		ebytes(&x->e, legacy, n);
+		ebytes(&x->e, op, x->in.length - first);
+		return;
+	}
+	const ZydisDecodedOperand *mo = memop_find(x);
+	struct x64_mem m;
+	unsigned flags;
+	if (!mo || !memop_host(x, mo, &m, &flags))
+		return;
+	x64_mem_insn(&x->e, flags, legacy, n, op, oplen, x->in.raw.modrm.reg, &m);
+}
+
 void emit_reencode(struct xctx *x)
 {
 	uint8_t op = x->in.opcode;
+	if (x->in.mnemonic == ZYDIS_MNEMONIC_TZCNT || x->in.mnemonic == ZYDIS_MNEMONIC_LZCNT) {
+		emit_bsf_bsr(x);
+		return;
+	}
 	if (op == 0x82) {
 		static const uint8_t op80 = 0x80;
 		if (x->in.raw.modrm.mod != 3) {

@@ -118,6 +118,23 @@ static bool has_reg_class(const struct xctx *x, ZydisRegisterClass cls)
 	return false;
 }
 
+/* F3-prefixed encodings a P6 executes as something older: TZCNT/LZCNT are
+ * REP BSF/BSR there (compilers emit `rep bsf` on purpose), ENDBR32 a NOP. */
+static enum xlate_rule classify_legacy_alias(const struct xctx *x, const char **why)
+{
+	switch (x->in.mnemonic) {
+	case ZYDIS_MNEMONIC_TZCNT:
+	case ZYDIS_MNEMONIC_LZCNT:
+		*why = "rep bsf/bsr (tzcnt/lzcnt on newer CPUs) → bsf/bsr: the modelled CPU has no BMI1/LZCNT";
+		return XR_REENCODE;
+	case ZYDIS_MNEMONIC_ENDBR32:
+		*why = "endbr32 → copied: a hint NOP on the modelled CPU";
+		return XR_COPY;
+	default:
+		return XR_NRULES;
+	}
+}
+
 static uint8_t opcode_byte(const struct xctx *x)
 {
 	return x->in.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT ? x->in.opcode : 0;
@@ -155,6 +172,9 @@ static enum xlate_rule classify_raw(const struct xctx *x, const char **why)
 enum xlate_rule rules_classify(struct xctx *x, const char **why)
 {
 	enum xlate_rule r = classify_raw(x, why);
+	if (r != XR_NRULES)
+		return r;
+	r = classify_legacy_alias(x, why);
 	if (r != XR_NRULES)
 		return r;
 

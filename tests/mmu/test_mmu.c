@@ -1,0 +1,177 @@
+/*
+ * test_mmu.c — guest RAM, the window, lazy fills and code-page protection.
+ * Accesses through the window are probed for real: a SIGSEGV handler with
+ * sigsetjmp tells whether a host access faults.
+ */
+#include <check.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "btmon/mmu.h"
+
+static sigjmp_buf probe_env;
+
+static void on_segv(int sig)
+{
+	(void)sig;
+	siglongjmp(probe_env, 1);
+}
+
+/* True if writing one byte at p faults. */
+static bool write_faults(volatile uint8_t *p)
+{
+	struct sigaction sa = { .sa_handler = on_segv }, old;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old);
+	bool faulted = true;
+	if (sigsetjmp(probe_env, 1) == 0) {
+		*p = *p;
+		faulted = false;
+	}
+	sigaction(SIGSEGV, &old, NULL);
+	return faulted;
+}
+
+static struct mmu m;
+
+static void setup(void)
+{
+	ck_assert_int_eq(mmu_init(&m, 16u << 20), BT_OK);
+}
+
+static void teardown(void)
+{
+	mmu_fini(&m);
+}
+
+START_TEST(test_mmu_window_is_unmapped_until_first_touch)
+{
+	ck_assert(write_faults(m.window + 0x1000));
+}
+END_TEST
+
+START_TEST(test_mmu_fill_maps_the_run_containing_the_address)
+{
+	ck_assert_int_eq(mmu_fault_classify(&m, 0x300123, true), MMU_FAULT_FILLED);
+	ck_assert(!write_faults(m.window + 0x300123));
+	/* the whole 2 MiB run, and it is the same memory as RAM */
+	m.window[0x200000] = 0x5a;
+	ck_assert_int_eq(m.ram[0x200000], 0x5a);
+	ck_assert(write_faults(m.window + 0x400000));   /* next run: not yet */
+	ck_assert_int_eq(m.stats.fills, 1);
+}
+END_TEST
+
+START_TEST(test_mmu_address_past_ram_is_a_hole)
+{
+	ck_assert_int_eq(mmu_fault_classify(&m, 16u << 20, false), MMU_FAULT_MMIO);
+	ck_assert_int_eq(mmu_fault_classify(&m, 0xfee00000u, true), MMU_FAULT_MMIO);
+	ck_assert_int_eq(m.stats.mmio_faults, 2);
+}
+END_TEST
+
+START_TEST(test_mmu_access_past_4g_is_a_wrap)
+{
+	ck_assert_int_eq(mmu_fault_classify(&m, MMU_WINDOW_SIZE + 2, false), MMU_FAULT_WRAP);
+}
+END_TEST
+
+START_TEST(test_mmu_code_page_is_read_only_and_reported)
+{
+	ck_assert_int_eq(mmu_fault_classify(&m, 0x1000, false), MMU_FAULT_FILLED);
+	ck_assert_int_eq(mmu_protect_code(&m, 0x1000), BT_OK);
+	ck_assert(mmu_is_code_page(&m, 0x1234));
+	ck_assert(write_faults(m.window + 0x1234));
+	ck_assert(!write_faults(m.window + 0x2000));    /* neighbour stays writable */
+	ck_assert_int_eq(mmu_fault_classify(&m, 0x1234, true), MMU_FAULT_CODE_WRITE);
+	ck_assert_int_eq(mmu_unprotect_code(&m, 0x1000), BT_OK);
+	ck_assert(!write_faults(m.window + 0x1234));
+}
+END_TEST
+
+START_TEST(test_mmu_fill_keeps_code_pages_read_only)
+{
+	/* protected before the run is mapped: the fill must honour it */
+	ck_assert_int_eq(mmu_protect_code(&m, 0x5000), BT_OK);
+	ck_assert_int_eq(mmu_fault_classify(&m, 0x6000, true), MMU_FAULT_FILLED);
+	ck_assert(write_faults(m.window + 0x5000));
+	ck_assert(!write_faults(m.window + 0x6000));
+}
+END_TEST
+
+static gpa_t written[4];
+static unsigned nwritten;
+
+static void on_code_write(void *ctx, gpa_t page)
+{
+	(void)ctx;
+	if (nwritten < 4)
+		written[nwritten++] = page;
+}
+
+START_TEST(test_mmu_write_gla_crosses_pages_and_reports_code_pages)
+{
+	uint8_t buf[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, back[8];
+	nwritten = 0;
+	ck_assert_int_eq(mmu_protect_code(&m, 0x2000), BT_OK);
+	ck_assert(mmu_write_gla(&m, 0x1ffc, buf, 8, on_code_write, NULL));
+	ck_assert(mmu_read_gla(&m, 0x1ffc, back, 8));
+	ck_assert_mem_eq(buf, back, 8);
+	ck_assert_uint_eq(nwritten, 1);
+	ck_assert_uint_eq(written[0], 0x2000);
+}
+END_TEST
+
+START_TEST(test_mmu_access_without_ram_fails)
+{
+	uint8_t b[4];
+	ck_assert(!mmu_read_gla(&m, (16u << 20) - 2, b, 4));
+	gpa_t pa;
+	ck_assert(!mmu_gla_to_gpa(&m, 16u << 20, &pa));
+	ck_assert(mmu_gla_to_gpa(&m, 0x1234, &pa));
+	ck_assert_uint_eq(pa, 0x1234);
+}
+END_TEST
+
+START_TEST(test_mmu_rejects_impossible_sizes)
+{
+	struct mmu bad;
+	ck_assert_int_eq(mmu_init(&bad, 0), BT_ERR_INVAL);
+	ck_assert_int_eq(mmu_init(&bad, 4ull << 30), BT_ERR_INVAL);
+}
+END_TEST
+
+static Suite *mmu_suite(void)
+{
+	Suite *s = suite_create("mmu");
+	TCase *w = tcase_create("window");
+	tcase_add_checked_fixture(w, setup, teardown);
+	tcase_add_test(w, test_mmu_window_is_unmapped_until_first_touch);
+	tcase_add_test(w, test_mmu_fill_maps_the_run_containing_the_address);
+	tcase_add_test(w, test_mmu_address_past_ram_is_a_hole);
+	tcase_add_test(w, test_mmu_access_past_4g_is_a_wrap);
+	suite_add_tcase(s, w);
+	TCase *c = tcase_create("code_pages");
+	tcase_add_checked_fixture(c, setup, teardown);
+	tcase_add_test(c, test_mmu_code_page_is_read_only_and_reported);
+	tcase_add_test(c, test_mmu_fill_keeps_code_pages_read_only);
+	suite_add_tcase(s, c);
+	TCase *a = tcase_create("monitor_access");
+	tcase_add_checked_fixture(a, setup, teardown);
+	tcase_add_test(a, test_mmu_write_gla_crosses_pages_and_reports_code_pages);
+	tcase_add_test(a, test_mmu_access_without_ram_fails);
+	tcase_add_test(a, test_mmu_rejects_impossible_sizes);
+	suite_add_tcase(s, a);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(mmu_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

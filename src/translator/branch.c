@@ -115,6 +115,10 @@ void emit_jcc(struct xctx *x)
 
 void emit_loop(struct xctx *x)
 {
+	if (x->in.address_width != 32) {
+		x->fail = "loop/jecxz counting CX (16-bit addressing) is not supported";
+		return;
+	}
 	/* 67 e2 02 (loop → T) ; eb 05 (→ F) ; T: jmp taken ; F: jmp fallthrough */
 	e8(&x->e, 0x67);
 	e8(&x->e, x->in.opcode);

@@ -112,8 +112,8 @@ bt_status xlate_block(const struct xlate_env *env, gla_t eip, struct xlate_block
 	x.e = (struct emit){ .buf = out->code, .cap = sizeof(out->code) };
 	ZydisDecoderInit(&x.dec, ZYDIS_MACHINE_MODE_LONG_COMPAT_32, ZYDIS_STACK_WIDTH_32);
 	unsigned max = env->max_insns ? env->max_insns : XLATE_MAX_INSNS;
-	if (max > XLATE_MAX_INSNS)
-		max = XLATE_MAX_INSNS;
+	if (max > XLATE_MAX_INSNS - 1)
+		max = XLATE_MAX_INSNS - 1;   /* room for one more after an STI (below) */
 
 	/* Fetch up to the end of the next page: a block may straddle one boundary. */
 	uint32_t want = (uint32_t)sizeof(out->guest);
@@ -124,7 +124,9 @@ bt_status xlate_block(const struct xlate_env *env, gla_t eip, struct xlate_block
 	emit_poll(&x, eip, true);
 	uint32_t off = 0;
 	out->end_reason = "instruction limit";
-	while (!x.ended && out->nnotes < max) {
+	/* The instruction after STI runs before any interrupt (the STI shadow):
+	 * never end a block on the instruction cap right after an STI. */
+	while (!x.ended && (out->nnotes < max || x.sti_shadow)) {
 		x.eip = eip + off;
 		x.bytes = out->guest + off;
 		if (!decode_at(&x, x.bytes, got - off)) {
@@ -138,8 +140,9 @@ bt_status xlate_block(const struct xlate_env *env, gla_t eip, struct xlate_block
 			}
 			x.in.length = 1;
 			xlate_map(&x, x.eip, 0, 1);
+			uint32_t start = x.e.len;
 			emit_exit_reason(&x, VCPU_EXIT_UD, x.eip);
-			note_insn(&x, XR_UD, "undecodable bytes → #UD", x.e.len);
+			note_insn(&x, XR_UD, "undecodable bytes → #UD", start);
 			out->end_reason = "undecodable instruction (#UD)";
 			off = 1;
 			break;

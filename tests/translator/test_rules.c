@@ -542,6 +542,20 @@ START_TEST(test_loop_keeps_ecx_counting_and_has_two_exits)
 }
 END_TEST
 
+/*
+ * Regression: `67 e2 rel8` (LOOP counting CX: 16-bit address size) was once
+ * emitted as `67 e2`, which in 64-bit mode counts ECX. 64-bit mode has no CX
+ * form, so like JCXZ it must not be translated as XR_LOOP.
+ */
+START_TEST(test_loop_with_16_bit_address_size_is_not_run_on_ecx)
+{
+	TRANSLATE(0x67, 0xe2, 0x10);                 /* loop (cx) */
+	ck_assert_msg(blk.notes[0].rule == XR_UD || blk.notes[0].rule == XR_EMULATE,
+		      "67 e2 10 (loop on CX) translated by rule '%s' into an ECX loop",
+		      xlate_rule_name(blk.notes[0].rule));
+}
+END_TEST
+
 START_TEST(test_jmp_rel8_becomes_a_chainable_jmp_rel32)
 {
 	TRANSLATE(0xeb, 0x10);                       /* jmp 0x1012 */
@@ -773,16 +787,14 @@ START_TEST(test_ud2_undecodable_bytes_and_sse3_exit_with_ud)
 END_TEST
 
 /*
- * TRANSLATOR BUG (reported): for an undecodable first instruction,
- * translate.c calls note_insn(..., x.e.len) *after* emitting the exit, so the
- * note says host_off = end of the exit code, host_len = 0; the trace shows no
- * host code for it. It should cover the exit it emitted (as the ud2 case does).
+ * Regression: the note of an undecodable first instruction once recorded the
+ * offset *after* its exit code (host_len 0), so the trace showed no host code.
  */
 START_TEST(test_undecodable_first_instruction_note_covers_its_exit_code)
 {
 	TRANSLATE(0xff, 0xff);
 	ck_assert_msg(blk.notes[0].host_len > 0,
-		      "TRANSLATOR BUG: note of undecodable bytes has host_off %u, host_len 0",
+		      "note of undecodable bytes has host_off %u, host_len 0",
 		      blk.notes[0].host_off);
 	ck_assert_uint_eq(blk.notes[0].host_off, blk.map[1].host_off);
 }
@@ -939,6 +951,7 @@ static Suite *rules_suite(void)
 	tcase_add_loop_test(tc, test_jcc_ends_the_block_with_a_taken_and_a_fallthrough_exit,
 			    0, (int)BT_ARRAY_SIZE(jcc_forms));
 	tcase_add_test(tc, test_loop_keeps_ecx_counting_and_has_two_exits);
+	tcase_add_test(tc, test_loop_with_16_bit_address_size_is_not_run_on_ecx);
 	tcase_add_test(tc, test_jmp_rel8_becomes_a_chainable_jmp_rel32);
 	tcase_add_loop_test(tc, test_ret_loads_the_target_then_looks_it_up_in_the_ibt,
 			    0, (int)BT_ARRAY_SIZE(ret_forms));

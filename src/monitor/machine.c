@@ -3,6 +3,7 @@
  * (mmu), translation cache, VirtualCPU, board devices, trace; and the
  * callbacks that connect them (cache drops → IBT, code writes → cache).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,8 +118,10 @@ bt_status machine_init(struct machine *m, const struct btmon_options *opt)
 	};
 	if ((s = board_init(&m->board, &cfg)) != BT_OK)
 		goto fail_tc;
-	if ((s = trace_open(&m->trace, opt->trace, opt->trace_format, opt->trace_file)) != BT_OK)
+	if ((s = trace_open(&m->trace, opt->trace, opt->trace_format, opt->trace_file)) != BT_OK) {
+		m->init_errno = errno;
 		goto fail_board;
+	}
 	if ((s = signals_init(m)) != BT_OK)
 		goto fail_trace;
 	return BT_OK;

@@ -124,11 +124,17 @@ int main(int argc, char **argv)
 	}
 	static struct machine m;
 	bt_status s = machine_init(&m, &opt);
+	if (s == BT_ERR_IO) {
+		fprintf(stderr, "btmon: --trace-file: cannot create '%s': %s\n", opt.trace_file,
+			strerror(m.init_errno));
+		free(owned);
+		return 2;
+	}
 	if (s != BT_OK) {
 		fprintf(stderr, "btmon: cannot set up the machine: %s (%s)\n", bt_status_str(s),
-			s == BT_ERR_IO ? opt.trace_file : strerror(errno));
+			strerror(errno));
 		free(owned);
-		return s == BT_ERR_IO ? 2 : 1;
+		return 1;
 	}
 	int rc = boot_multiboot(&m, img, len, name);
 	free(owned);

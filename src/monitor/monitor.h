@@ -61,6 +61,7 @@ struct machine {
 	int exit_status;
 	char stop_reason[160];
 	bool want_dump;             /* print a register dump when stopping */
+	int init_errno;             /* errno of a failed host call in machine_init */
 	struct machine_stats stats;
 };
 

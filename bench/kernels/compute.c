@@ -18,8 +18,8 @@
  * guest's REP STOSB on one side and glibc's memset on the other. So no loop
  * here fills memory with one value: the sieve starts from an odd/even
  * pattern, and the hash table is emptied by bumping a generation number
- * instead of clearing it. bench/meson.build checks the object file has no
- * undefined symbols.
+ * instead of clearing it. bench/run.sh refuses an object file with undefined
+ * symbols.
  */
 #include "compute.h"
 

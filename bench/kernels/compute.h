@@ -1,8 +1,8 @@
 /*
- * compute.h — the benchmark kernel's contract. bench_kernel() is built twice
- * from the same compute.c with the same code-generation flags: into the
- * guest kernel bench_guest.elf (bench/guest_main.c) and into the native
- * 32-bit program bench_native (bench/native_main.c). bench/run.sh runs both
+ * compute.h — the benchmark kernel's contract. compute.c is compiled once,
+ * with the guests' code-generation flags, into bench_kernel.o, which is
+ * linked both into the guest kernel bench_guest.elf (bench/guest_main.c)
+ * and into the native 32-bit program bench_native (bench/native_main.c). bench/run.sh runs both
  * with the same n and compares results and cycle counts.
  */
 #ifndef BENCH_COMPUTE_H

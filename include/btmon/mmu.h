@@ -25,18 +25,53 @@ struct mmu_stats {
 	uint64_t code_protects;  /* pages made read-only because they hold code */
 	uint64_t code_writes;    /* writes that hit a code page */
 	uint64_t mmio_faults;    /* accesses to guest-physical holes */
+	uint64_t guest_pf;       /* faults that are the guest's (#PF) */
+	uint64_t dirty_upgrades; /* read-only mappings made writable on first write (D bit) */
+	uint64_t flushes;        /* whole-window resets (CR3 writes, paging mode changes) */
+	uint64_t invlpgs;
+};
+
+/* Access kinds (mmu_translate, mmu_copy_*_gla). */
+#define MMU_ACC_WRITE 1u
+#define MMU_ACC_USER  2u   /* a CPL 3 access: the page must be U/S=1 */
+#define MMU_ACC_FETCH 4u
+
+/* The last guest page fault a translation found (for #PF delivery). */
+struct mmu_pf {
+	gla_t la;                /* -> CR2 */
+	uint32_t err;            /* X86_PFEC_* */
+};
+
+/* A view: one 4 GiB window (+ guards) and what is mapped in it. With guest
+ * paging on there are two — supervisor (CPL 0–2) and user (CPL 3), so user
+ * code never reaches supervisor pages; with paging off both CPLs share view 0. */
+struct mmu_view {
+	uint8_t *base;           /* guest-linear 0 */
+	uint32_t *map;           /* per linear page: (gpa page) | gen while mapped */
+	uint32_t gen;            /* 1..4095; bumped by a reset */
+};
+
+/* Reverse map: where a guest-physical page is mapped (linear page | view). */
+struct mmu_rmap {
+	uint32_t *la;
+	uint16_t n, cap;
 };
 
 struct mmu {
 	int ram_fd;              /* memfd holding guest RAM */
 	uint8_t *ram;            /* monitor's own RW view of all RAM */
 	uint32_t ram_size;       /* bytes, multiple of 4 KiB */
-	uint8_t *window;         /* current window base (GS base) */
+	uint8_t *window;         /* current view's base (the GS base) */
 	uint8_t *code_bitmap;    /* one bit per guest-physical page: holds translated code */
-	uint8_t *mapped_bitmap;  /* one bit per 2 MiB run: mapped into the window */
+	uint8_t *mapped_bitmap;  /* paging off: one bit per 2 MiB run mapped in view 0 */
+	struct mmu_view views[2];
+	struct mmu_rmap *rmap;   /* per guest-physical page (paging on) */
+	bool paging, pse, wp;    /* CR0.PG, CR4.PSE, CR0.WP */
+	uint32_t cr3;
+	unsigned cpl;
+	struct mmu_pf last_pf;
 	struct mmu_stats stats;
 };
-
 /* Create RAM (ram_bytes, rounded up to 4 KiB) and the window. */
 bt_status mmu_init(struct mmu *m, uint64_t ram_bytes);
 void mmu_fini(struct mmu *m);
@@ -47,15 +82,39 @@ enum mmu_fault_kind {
 	MMU_FAULT_CODE_WRITE,  /* a write to a page holding translated code */
 	MMU_FAULT_MMIO,        /* no RAM there: emulate the access */
 	MMU_FAULT_WRAP,        /* the access runs past 4 GiB into the guard */
+	MMU_FAULT_GUEST_PF,    /* the guest's page fault: deliver #PF (m->last_pf) */
 	MMU_FAULT_BAD,         /* should not fault: a btmon bug */
 };
 
 /*
- * Classify a fault at guest-linear `la` (a window offset, may exceed 4 GiB by
- * up to the guard) and, for a plain miss on RAM, map the run so a retry
- * succeeds. Async-signal-safe: called from the SIGSEGV handler.
+ * Classify a fault at guest-linear `la` (an offset in the current view, may
+ * exceed 4 GiB by up to the guard) made at the current CPL and, when the guest
+ * may access it, map it (the TLB fill: A/D bits set as the hardware would) so
+ * a retry succeeds. MMU_FAULT_GUEST_PF leaves the #PF in m->last_pf. Called
+ * from the SIGSEGV handler while translated code is interrupted.
  */
 enum mmu_fault_kind mmu_fault_classify(struct mmu *m, uint64_t la, bool write);
+
+/* Paging state changed (CR0/CR3/CR4 write): records it and flushes every
+ * view, as a CR3 write flushes the TLB. */
+void mmu_set_paging(struct mmu *m, uint32_t cr0, uint32_t cr3, uint32_t cr4);
+/* INVLPG: forget the mapping of la in every view. */
+void mmu_invlpg(struct mmu *m, gla_t la);
+/* The CPL changed: returns the base of the view to use as GS base. */
+uint8_t *mmu_set_cpl(struct mmu *m, unsigned cpl);
+
+/* Walk the guest page tables for la with access kind acc (MMU_ACC_*),
+ * setting A (and D for writes) as the hardware would. On a guest fault
+ * returns false and fills m->last_pf. Paging off: identity, false past RAM
+ * (last_pf.err = 0xffffffff then: no RAM, not a #PF). */
+bool mmu_translate(struct mmu *m, gla_t la, unsigned acc, gpa_t *pa);
+
+/* Copy to/from guest-linear memory with access kind acc, page by page;
+ * false on the first page that faults (m->last_pf says why). Writes report
+ * code pages through on_code_write. */
+bool mmu_copy_from_gla(struct mmu *m, gla_t la, void *buf, uint32_t len, unsigned acc);
+bool mmu_copy_to_gla(struct mmu *m, gla_t la, const void *buf, uint32_t len, unsigned acc,
+		     void (*on_code_write)(void *ctx, gpa_t page), void *ctx);
 
 /* Page `pa` now holds translated code: make it read-only in the window. */
 bt_status mmu_protect_code(struct mmu *m, gpa_t pa);
@@ -67,11 +126,8 @@ static inline bool mmu_is_code_page(const struct mmu *m, gpa_t pa)
 	return pa < m->ram_size && (m->code_bitmap[pfn >> 3] >> (pfn & 7)) & 1;
 }
 
-/*
- * Guest-linear → guest-physical for the monitor's own accesses (code fetch,
- * emulation). Paging is not implemented yet: identity. Returns false if `la`
- * has no RAM behind it.
- */
+/* Guest-linear → guest-physical for a supervisor read, without touching A/D
+ * bits or last_pf (trace, dump, verify). False if unmapped or no RAM. */
 bool mmu_gla_to_gpa(const struct mmu *m, gla_t la, gpa_t *out);
 
 /* A host pointer to `len` bytes of RAM at `pa`, or NULL if out of RAM. */
@@ -83,12 +139,12 @@ static inline void *mmu_gpa_ptr(const struct mmu *m, gpa_t pa, uint32_t len)
 }
 
 /*
- * Monitor-side guest memory access by linear address, page by page (for
- * emulated instructions: descriptor tables, string I/O, ...). Writes go
- * through the code-page check: `on_code_write` is called for each code page
- * written. Return false if some byte has no RAM behind it.
+ * Supervisor (implicit) accesses by linear address: descriptor tables, the
+ * IDT, interrupt stack frames. Writes go through the code-page check:
+ * `on_code_write` is called for each code page written. False if a page
+ * faults (m->last_pf) or has no RAM.
  */
-bool mmu_read_gla(const struct mmu *m, gla_t la, void *buf, uint32_t len);
+bool mmu_read_gla(struct mmu *m, gla_t la, void *buf, uint32_t len);
 bool mmu_write_gla(struct mmu *m, gla_t la, const void *buf, uint32_t len,
 		   void (*on_code_write)(void *ctx, gpa_t page), void *ctx);
 

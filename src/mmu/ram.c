@@ -1,10 +1,12 @@
 /*
  * ram.c — guest-physical memory: a memfd the size of guest RAM, one RW view
- * of it for the monitor, and monitor-side accesses by guest-linear address.
+ * of it for the monitor; creating and tearing down the whole mmu; and the
+ * monitor's own accesses to guest memory by linear address.
  *
- * Flow: mmu_init (here) creates RAM and then the window (window.c); loaders
- * and devices write RAM through mmu_gpa_ptr; emulated instructions use
- * mmu_read_gla / mmu_write_gla, which honour the code-page check.
+ * Flow: mmu_init (here) creates RAM, the two views (window.c) and the
+ * reverse map; loaders and devices write RAM through mmu_gpa_ptr; emulated
+ * instructions use mmu_copy_from_gla / mmu_copy_to_gla, which walk the guest
+ * page tables (paging.c) and honour the code-page check.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,7 +14,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "btmon/mmu.h"
 #include "window.h"
 
 bt_status mmu_init(struct mmu *m, uint64_t ram_bytes)
@@ -35,16 +36,22 @@ bt_status mmu_init(struct mmu *m, uint64_t ram_bytes)
 	uint32_t pages = m->ram_size / BT_PAGE_SIZE;
 	m->code_bitmap = calloc(pages / 8 + 1, 1);
 	m->mapped_bitmap = calloc(m->ram_size / MMU_FILL_RUN / 8 + 2, 1);
-	if (!m->code_bitmap || !m->mapped_bitmap)
+	m->rmap = calloc(pages, sizeof(*m->rmap));
+	if (!m->code_bitmap || !m->mapped_bitmap || !m->rmap)
 		goto fail_map;
-	bt_status s = window_reserve(m);
-	if (s != BT_OK)
+	if (view_reserve(&m->views[0]) != BT_OK)
 		goto fail_map;
+	if (view_reserve(&m->views[1]) != BT_OK)
+		goto fail_view;
+	m->window = m->views[0].base;
 	return BT_OK;
 
+fail_view:
+	view_release(&m->views[0]);
 fail_map:
 	free(m->code_bitmap);
 	free(m->mapped_bitmap);
+	free(m->rmap);
 	munmap(m->ram, ram_bytes);
 fail_fd:
 	close(m->ram_fd);
@@ -56,7 +63,11 @@ void mmu_fini(struct mmu *m)
 {
 	if (m->ram_fd < 0)
 		return;
-	window_release(m);
+	view_release(&m->views[0]);
+	view_release(&m->views[1]);
+	for (uint32_t i = 0; i < m->ram_size / BT_PAGE_SIZE; i++)
+		free(m->rmap[i].la);
+	free(m->rmap);
 	munmap(m->ram, m->ram_size);
 	close(m->ram_fd);
 	free(m->code_bitmap);
@@ -64,16 +75,7 @@ void mmu_fini(struct mmu *m)
 	m->ram_fd = -1;
 }
 
-bool mmu_gla_to_gpa(const struct mmu *m, gla_t la, gpa_t *out)
-{
-	/* Paging is not modelled yet (CR0.PG stays 0): linear == physical. */
-	if (la >= m->ram_size)
-		return false;
-	*out = la;
-	return true;
-}
-
-bool mmu_read_gla(const struct mmu *m, gla_t la, void *buf, uint32_t len)
+bool mmu_copy_from_gla(struct mmu *m, gla_t la, void *buf, uint32_t len, unsigned acc)
 {
 	uint8_t *dst = buf;
 	while (len > 0) {
@@ -81,7 +83,7 @@ bool mmu_read_gla(const struct mmu *m, gla_t la, void *buf, uint32_t len)
 		if (chunk > len)
 			chunk = len;
 		gpa_t pa;
-		if (!mmu_gla_to_gpa(m, la, &pa))
+		if (!mmu_translate(m, la, acc & ~MMU_ACC_WRITE, &pa))
 			return false;
 		memcpy(dst, m->ram + pa, chunk);
 		dst += chunk;
@@ -91,16 +93,24 @@ bool mmu_read_gla(const struct mmu *m, gla_t la, void *buf, uint32_t len)
 	return true;
 }
 
-bool mmu_write_gla(struct mmu *m, gla_t la, const void *buf, uint32_t len,
-		   void (*on_code_write)(void *ctx, gpa_t page), void *ctx)
+bool mmu_copy_to_gla(struct mmu *m, gla_t la, const void *buf, uint32_t len, unsigned acc,
+		     void (*on_code_write)(void *ctx, gpa_t page), void *ctx)
 {
 	const uint8_t *src = buf;
+	/* Translate every page first: a write that faults half way writes nothing. */
+	for (uint32_t off = 0; off < len;) {
+		uint32_t chunk = BT_PAGE_SIZE - ((la + off) & (BT_PAGE_SIZE - 1));
+		gpa_t pa;
+		if (!mmu_translate(m, la + off, acc | MMU_ACC_WRITE, &pa))
+			return false;
+		off += chunk;
+	}
 	while (len > 0) {
 		uint32_t chunk = BT_PAGE_SIZE - (la & (BT_PAGE_SIZE - 1));
 		if (chunk > len)
 			chunk = len;
 		gpa_t pa;
-		if (!mmu_gla_to_gpa(m, la, &pa))
+		if (!mmu_translate(m, la, acc | MMU_ACC_WRITE, &pa))
 			return false;
 		if (mmu_is_code_page(m, pa) && on_code_write)
 			on_code_write(ctx, pa & BT_PAGE_MASK);
@@ -110,4 +120,15 @@ bool mmu_write_gla(struct mmu *m, gla_t la, const void *buf, uint32_t len,
 		len -= chunk;
 	}
 	return true;
+}
+
+bool mmu_read_gla(struct mmu *m, gla_t la, void *buf, uint32_t len)
+{
+	return mmu_copy_from_gla(m, la, buf, len, 0);
+}
+
+bool mmu_write_gla(struct mmu *m, gla_t la, const void *buf, uint32_t len,
+		   void (*on_code_write)(void *ctx, gpa_t page), void *ctx)
+{
+	return mmu_copy_to_gla(m, la, buf, len, 0, on_code_write, ctx);
 }

@@ -1,12 +1,57 @@
 /*
- * window.h — private to src/mmu: reserving and releasing the GS window.
+ * window.h — private to src/mmu: views (GS windows) and the mappings in them.
  */
 #ifndef BTMON_MMU_WINDOW_H
 #define BTMON_MMU_WINDOW_H
 
 #include "btmon/mmu.h"
+#include "btmon/x86.h"
 
-bt_status window_reserve(struct mmu *m);
-void window_release(struct mmu *m);
+/* view.map entries: guest-physical page | MMU_MAP_LARGE? | generation. */
+#define MMU_GEN_MASK   0x7ffu
+#define MMU_GEN_LIMIT  0x800u
+#define MMU_MAP_LARGE  0x800u   /* part of a 4 MiB page mapped as one */
+
+bt_status view_reserve(struct mmu_view *v);
+void view_release(struct mmu_view *v);
+/* Forget every mapping (PROT_NONE over the whole window, never a hole). */
+void view_reset(struct mmu_view *v);
+/* Map guest-physical [pa, pa+len) at linear la with prot; records it. */
+bool view_map(struct mmu *m, unsigned view, gla_t la, gpa_t pa, uint32_t len, int prot);
+/* Forget the 4 KiB mapping at la. */
+void view_unmap_page(struct mmu_view *v, gla_t la);
+/* The guest-physical page mapped at la in v, if any. */
+bool view_lookup(const struct mmu_view *v, gla_t la, gpa_t *pa);
+bool view_is_large(const struct mmu_view *v, gla_t la);
+
+/* Paging off: map the 2 MiB run around pa (view 0, identity). */
+bool window_fill_run(struct mmu *m, gpa_t pa);
+
+/* paging.c: the result of a page walk. */
+struct walk {
+	gpa_t pa;        /* guest-physical address of la */
+	uint32_t span;   /* bytes of the page it lies in: 4 KiB or 4 MiB */
+	bool map_rw;     /* a host mapping may be writable: write allowed and D set */
+};
+/* Walk for la with access acc. set_ad: update A/D bits and, on a fault, fill
+ * m->last_pf; without it the walk has no side effects. */
+bool paging_walk(struct mmu *m, gla_t la, unsigned acc, bool set_ad, struct walk *w);
+
+/* shadow.c */
+enum mmu_fault_kind shadow_fill(struct mmu *m, gla_t la, bool write);
+void rmap_add(struct mmu *m, gpa_t pa, gla_t la, unsigned view);
+
+static inline bool bit_test(const uint8_t *bm, uint32_t i)
+{
+	return (bm[i >> 3] >> (i & 7)) & 1;
+}
+
+static inline void bit_set(uint8_t *bm, uint32_t i, bool v)
+{
+	if (v)
+		bm[i >> 3] |= (uint8_t)(1u << (i & 7));
+	else
+		bm[i >> 3] &= (uint8_t)~(1u << (i & 7));
+}
 
 #endif

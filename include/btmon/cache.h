@@ -23,6 +23,8 @@
 struct tc_key {
 	gpa_t pa;
 	uint32_t mode;      /* TC_MODE_* bits */
+	gla_t eip;          /* linear EIP: code at one physical address reached through two
+			     * linear aliases has different return addresses and exit targets */
 };
 #define TC_MODE_CPL_MASK 3u         /* CPL the block was translated for */
 #define TC_MODE_PG       (1u << 2)  /* guest paging on */

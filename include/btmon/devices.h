@@ -22,6 +22,18 @@ static inline void irq_line_set(const struct irq_line *l, int level)
 		l->set(l->ctx, l->line, level);
 }
 
+/* A clock: nanoseconds on a monotonic timeline (the host's CLOCK_MONOTONIC in
+ * btmon, a variable in tests). */
+struct clock {
+	uint64_t (*now_ns)(void *ctx);
+	void *ctx;
+};
+
+static inline uint64_t clock_now(const struct clock *c)
+{
+	return c->now_ns(c->ctx);
+}
+
 /* A byte sink: where a device's output goes (stdout, a file, a test buffer). */
 struct byte_sink {
 	void (*put)(void *ctx, uint8_t byte);
@@ -55,5 +67,58 @@ struct power_off;
 struct power_off *power_off_new(void (*request_exit)(void *ctx, int status), void *ctx);
 void power_off_free(struct power_off *p);
 extern const struct io_ops power_off_ops;       /* port 0x80: writes ignored, reads 0xff */
+
+/* ---- 8259A PIC pair (master 0x20–0x21, slave 0xA0–0xA1; slave on master IRQ 2).
+ * Edge-triggered ISA lines: a 0→1 transition on an unmasked line sets IRR. */
+struct pic;
+/* notify(ctx, level) is called whenever the CPU's INTR input changes. */
+struct pic *pic_new(void (*notify)(void *ctx, bool intr), void *ctx);
+void pic_free(struct pic *p);
+extern const struct io_ops pic_master_ops, pic_slave_ops;
+/* The input for ISA IRQ 0–15. */
+struct irq_line pic_irq_line(struct pic *p, unsigned irq);
+/* INTR: an unmasked request is pending at a higher priority than any in service. */
+bool pic_intr(const struct pic *p);
+/* The CPU's interrupt acknowledge: returns the vector (ICW2 base + line) and
+ * moves the request to ISR; a request that vanished gives the spurious IRQ 7/15 vector. */
+uint8_t pic_acknowledge(struct pic *p);
+
+/* ---- 8254 PIT (0x40–0x43) and port 0x61 (channel 2 gate and output, speaker). */
+struct pit;
+struct pit *pit_new(struct clock clk, struct irq_line irq0);
+void pit_free(struct pit *p);
+extern const struct io_ops pit_ops;      /* 4 ports: counters 0–2, control word */
+extern const struct io_ops port61_ops;   /* 1 port, dev = the struct pit */
+/* Raise IRQ 0 for every channel-0 output edge due by now. Returns the clock
+ * time of the next one (UINT64_MAX if none is due). */
+uint64_t pit_update(struct pit *p);
+
+/* ---- MC146818 CMOS RTC (0x70–0x71): host wall time, BCD or binary, 12/24 h,
+ * status registers A–D, update-in-progress, periodic/alarm/update interrupts on IRQ 8. */
+struct rtc;
+struct rtc *rtc_new(struct clock clk, int64_t (*wall_seconds)(void *ctx), void *wall_ctx,
+		    struct irq_line irq8);
+void rtc_free(struct rtc *r);
+extern const struct io_ops rtc_ops;
+/* Raise due interrupts; returns the clock time of the next one (UINT64_MAX if none). */
+uint64_t rtc_update(struct rtc *r);
+/* CMOS bytes beyond the clock (e.g. memory size at 0x30/0x31, 0x34/0x35). */
+void rtc_set_cmos(struct rtc *r, uint8_t index, uint8_t value);
+
+/* ---- i8042 keyboard controller (0x60 data, 0x64 status/command): enough for
+ * probing, self-test, the command byte, and reset (command 0xFE, or pulsing output
+ * port bit 0 via 0xD1). No keyboard is attached. */
+struct i8042;
+struct i8042 *i8042_new(void (*request_reset)(void *ctx), void *ctx, struct irq_line irq1,
+			struct irq_line irq12);
+void i8042_free(struct i8042 *k);
+extern const struct io_ops i8042_data_ops, i8042_cmd_ops;
+
+/* ---- PCI configuration mechanism #1 (0xCF8 address, 0xCFC–0xCFF data) with an
+ * empty bus: every function reads all-ones. */
+struct pci_host;
+struct pci_host *pci_host_new(void);
+void pci_host_free(struct pci_host *h);
+extern const struct io_ops pci_host_ops;  /* 8 ports from 0xCF8 */
 
 #endif

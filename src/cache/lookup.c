@@ -22,7 +22,7 @@ struct tc_block **tc_bucket_head(struct tc *tc, struct tc_key key)
 struct tc_block *tc_lookup(struct tc *tc, struct tc_key key)
 {
 	for (struct tc_block *b = tc->buckets[bucket_of(tc, key)]; b; b = b->hash_next) {
-		if (b->key.pa == key.pa && b->key.mode == key.mode) {
+		if (b->key.pa == key.pa && b->key.mode == key.mode && b->key.eip == key.eip) {
 			tc->stats.lookups_hit++;
 			return b;
 		}

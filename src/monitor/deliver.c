@@ -13,7 +13,7 @@ static void set_cpl(struct machine *m, unsigned cpl)
 {
 	if (m->vcpu->cpl != cpl) {
 		m->vcpu->cpl = cpl;
-		vcpu_ibt_flush(m->vcpu);   /* IBT entries are per mode */
+		machine_cpl_changed(m);
 	}
 }
 
@@ -63,24 +63,28 @@ static int deliver_once(struct machine *m, unsigned vec, bool has_err, uint32_t 
 	uint32_t eflags = vcpu_eflags(v) & ~X86_FL_RF;
 	uint32_t esp = v->gpr[X86_ESP];
 	uint16_t old_ss = v->seg[X86_SS].sel, old_cs = v->seg[X86_CS].sel;
-	if (new_cpl < v->cpl) {      /* inner privilege: stack from the TSS */
+	uint32_t new_ss = 0;
+	bool inner = new_cpl < v->cpl;
+	if (inner) {                  /* inner privilege: stack from the TSS */
 		uint32_t tss[3];
 		if (!mmu_read_gla(&m->mmu, v->tr.base, tss, 12))
 			return X86_EXC_TS;
-		uint32_t old_esp = esp;
+		new_ss = tss[2] & 0xffff;
 		esp = tss[1];
-		if (!push32(m, &esp, old_ss) || !push32(m, &esp, old_esp))
+		if (!push32(m, &esp, old_ss) || !push32(m, &esp, v->gpr[X86_ESP]))
 			return X86_EXC_SS;
-		unsigned saved = v->cpl;
-		v->cpl = new_cpl;
-		if (!seg_load(m, X86_SS, (uint16_t)(tss[2] & 0xffff))) {
-			v->cpl = saved;
-			return -1;
-		}
 	}
 	if (!push32(m, &esp, eflags) || !push32(m, &esp, old_cs) || !push32(m, &esp, v->eip) ||
 	    (has_err && !push32(m, &esp, err)))
 		return X86_EXC_SS;
+	if (inner) {                  /* SS is checked against the new CPL */
+		unsigned saved = v->cpl;
+		v->cpl = new_cpl;
+		bool ok = seg_load(m, X86_SS, (uint16_t)new_ss);
+		v->cpl = saved;
+		if (!ok)
+			return -1;
+	}
 	v->gpr[X86_ESP] = esp;
 	v->seg[X86_CS].sel = (uint16_t)((sel & ~3u) | new_cpl);
 	v->seg[X86_CS].flags = hi & 0x00f0ff00u;
@@ -114,6 +118,21 @@ void deliver_exception(struct machine *m, unsigned vec, bool has_err, uint32_t e
 	again = deliver_once(m, X86_EXC_DF, true, 0, false);
 	if (again >= 0)
 		triple_fault(m, (unsigned)again);
+}
+
+void deliver_page_fault(struct machine *m, gla_t la, uint32_t err)
+{
+	m->vcpu->cr2 = la;
+	deliver_exception(m, X86_EXC_PF, true, err);
+}
+
+void deliver_mmu_fault(struct machine *m)
+{
+	const struct mmu_pf *pf = &m->mmu.last_pf;
+	if (pf->err == 0xffffffffu)
+		deliver_exception(m, X86_EXC_GP, true, 0);
+	else
+		deliver_page_fault(m, pf->la, pf->err);
 }
 
 void deliver_software_int(struct machine *m, unsigned vec, uint32_t next_eip)

@@ -63,19 +63,24 @@ void emu_reg_write(struct vcpu *v, ZydisRegister r, uint32_t val)
 	}
 }
 
+static unsigned cpl_access(const struct machine *m)
+{
+	return m->vcpu->cpl == 3 ? MMU_ACC_USER : 0;
+}
+
 bool emu_read_mem(struct machine *m, gla_t la, void *buf, uint32_t len)
 {
-	if (mmu_read_gla(&m->mmu, la, buf, len))
+	if (mmu_copy_from_gla(&m->mmu, la, buf, len, cpl_access(m)))
 		return true;
-	deliver_exception(m, X86_EXC_GP, true, 0);
+	deliver_mmu_fault(m);
 	return false;
 }
 
 bool emu_write_mem(struct machine *m, gla_t la, const void *buf, uint32_t len)
 {
-	if (mmu_write_gla(&m->mmu, la, buf, len, machine_code_written, m))
+	if (mmu_copy_to_gla(&m->mmu, la, buf, len, cpl_access(m), machine_code_written, m))
 		return true;
-	deliver_exception(m, X86_EXC_GP, true, 0);
+	deliver_mmu_fault(m);
 	return false;
 }
 
@@ -242,6 +247,15 @@ static enum emu_result op_nop_cpl0(struct machine *m, const struct emu_insn *e)
 	return emu_require_cpl0(m) ? EMU_NEXT : EMU_EXCEPTION;
 }
 
+static enum emu_result op_invlpg(struct machine *m, const struct emu_insn *e)
+{
+	if (!emu_require_cpl0(m))
+		return EMU_EXCEPTION;
+	mmu_invlpg(&m->mmu, emulate_ea(m, &e->ops[0]));
+	vcpu_ibt_flush(m->vcpu);
+	return EMU_NEXT;
+}
+
 static const struct emu_row io_rows[] = {
 	{ ZYDIS_MNEMONIC_IN, op_in_out }, { ZYDIS_MNEMONIC_OUT, op_in_out },
 	{ ZYDIS_MNEMONIC_INSB, op_string_io }, { ZYDIS_MNEMONIC_INSW, op_string_io },
@@ -250,7 +264,7 @@ static const struct emu_row io_rows[] = {
 	{ ZYDIS_MNEMONIC_CPUID, op_cpuid }, { ZYDIS_MNEMONIC_RDMSR, op_rdmsr_wrmsr },
 	{ ZYDIS_MNEMONIC_WRMSR, op_rdmsr_wrmsr }, { ZYDIS_MNEMONIC_HLT, op_hlt },
 	{ ZYDIS_MNEMONIC_WBINVD, op_nop_cpl0 }, { ZYDIS_MNEMONIC_INVD, op_nop_cpl0 },
-	{ ZYDIS_MNEMONIC_INVLPG, op_nop_cpl0 },
+	{ ZYDIS_MNEMONIC_INVLPG, op_invlpg },
 };
 
 void emulate_insn(struct machine *m)

@@ -43,11 +43,10 @@ static enum emu_result set_cr0(struct machine *m, uint32_t val)
 		machine_stop(m, 1, true, "guest left protected mode (CR0.PE=0): real mode is not supported");
 		return EMU_STOP;
 	}
-	if (val & X86_CR0_PG) {
-		machine_stop(m, 1, true, "guest enabled paging (CR0.PG=1): shadow paging is not implemented yet");
-		return EMU_STOP;
-	}
+	uint32_t old = v->cr0;
 	v->cr0 = val | X86_CR0_ET;
+	if ((old ^ v->cr0) & (X86_CR0_PG | X86_CR0_WP | X86_CR0_PE))
+		machine_paging_changed(m);
 	return EMU_NEXT;
 }
 
@@ -99,7 +98,13 @@ static enum emu_result op_mov_crdr(struct machine *m, const struct emu_insn *e)
 	uint32_t val = emu_reg_read(v, src->reg.value);
 	if (n == 0)
 		return set_cr0(m, val);
+	if (n == 4 && (val & X86_CR4_PAE)) {
+		machine_stop(m, 1, true, "guest enabled PAE paging (CR4.PAE): not supported (btmon models 32-bit paging)");
+		return EMU_STOP;
+	}
 	*cr[n] = val;
+	if (n == 3 || n == 4)
+		machine_paging_changed(m);   /* a CR3 write flushes the TLB */
 	return EMU_NEXT;
 }
 

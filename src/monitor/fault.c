@@ -92,6 +92,9 @@ void fault_handle(struct machine *m)
 		machine_code_written(m, f->guest_addr & BT_PAGE_MASK);
 		v->resume_rip = (uint64_t)(uintptr_t)(b->host + e->host_off);
 		return;
+	case MMU_FAULT_GUEST_PF:
+		deliver_mmu_fault(m);
+		return;
 	case MMU_FAULT_MMIO:
 		if (!emulate_hole_access(m, eip))
 			machine_stop(m, 1, true, "guest access to 0x%08x, where there is no RAM, "

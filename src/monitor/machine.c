@@ -10,6 +10,7 @@
 #include <string.h>
 #include <asm/prctl.h>
 #include <sys/syscall.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "monitor.h"
@@ -69,6 +70,39 @@ void machine_code_written(void *ctx, gpa_t page)
 		    "code page 0x%08x written: %u block(s) dropped", page, n);
 }
 
+static bool have_wrgsbase;
+
+/* Point GS at the current view (a CPL switch or a paging change may move it). */
+void machine_sync_gs(struct machine *m)
+{
+	uint64_t base = (uint64_t)(uintptr_t)m->mmu.window;
+	if (m->vcpu->win_base == base)
+		return;
+	m->vcpu->win_base = base;
+	m->vcpu->win_neg = (uint64_t)0 - base;
+	if (have_wrgsbase)
+		__asm__ volatile("wrgsbase %0" : : "r"(base) : "memory");
+	else
+		syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)base);
+}
+
+/* Paging state changed (CR0/CR3/CR4): flush the shadow and the IBT. */
+void machine_paging_changed(struct machine *m)
+{
+	struct vcpu *v = m->vcpu;
+	mmu_set_paging(&m->mmu, v->cr0, v->cr3, v->cr4);
+	vcpu_ibt_flush(v);
+	machine_sync_gs(m);
+}
+
+/* The CPL changed: switch views and forget IBT entries of the other mode. */
+void machine_cpl_changed(struct machine *m)
+{
+	mmu_set_cpl(&m->mmu, m->vcpu->cpl);
+	vcpu_ibt_flush(m->vcpu);
+	machine_sync_gs(m);
+}
+
 void machine_stop(struct machine *m, int status, bool dump, const char *fmt, ...)
 {
 	if (m->stop)
@@ -100,6 +134,7 @@ bt_status machine_init(struct machine *m, const struct btmon_options *opt)
 		goto fail;
 	m->vcpu->win_base = (uint64_t)(uintptr_t)m->mmu.window;
 	m->vcpu->win_neg = (uint64_t)0 - m->vcpu->win_base;
+	have_wrgsbase = getauxval(AT_HWCAP2) & 2;   /* HWCAP2_FSGSBASE */
 	/* GS base = the window: translated code's gs:[addr32] lands in it. */
 	if (syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)m->vcpu->win_base) != 0) {
 		s = BT_ERR_HOST;

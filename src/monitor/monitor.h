@@ -71,6 +71,10 @@ void machine_fini(struct machine *m);
 /* Stop the run loop with a host exit status and a one-line reason. */
 void machine_stop(struct machine *m, int status, bool dump, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Keep GS base = the current view; react to paging and CPL changes. */
+void machine_sync_gs(struct machine *m);
+void machine_paging_changed(struct machine *m);
+void machine_cpl_changed(struct machine *m);
 /* Guest code at page pa was written by the monitor or a device. */
 void machine_code_written(void *ctx, gpa_t page);
 
@@ -108,6 +112,11 @@ bool seg_read_desc(struct machine *m, uint16_t sel, uint32_t *lo, uint32_t *hi);
 /* Raise exception/interrupt vec; eip must already point where delivery saves
  * (the faulting instruction for faults, the next one for traps/INT n). */
 void deliver_exception(struct machine *m, unsigned vec, bool has_err, uint32_t err);
+/* A page fault: CR2 = la, error code err. */
+void deliver_page_fault(struct machine *m, gla_t la, uint32_t err);
+/* The fault an mmu access reported (m->mmu.last_pf): #PF, or #GP if there is
+ * no RAM at all behind the address. */
+void deliver_mmu_fault(struct machine *m);
 void deliver_software_int(struct machine *m, unsigned vec, uint32_t next_eip);
 bool deliver_iret(struct machine *m);
 

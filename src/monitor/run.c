@@ -8,13 +8,18 @@
 
 #include "monitor.h"
 
+static unsigned fetch_access(const struct machine *m)
+{
+	return MMU_ACC_FETCH | (m->vcpu->cpl == 3 ? MMU_ACC_USER : 0);
+}
+
 static uint32_t fetch_code(void *ctx, gla_t la, uint8_t *buf, uint32_t len)
 {
 	struct machine *m = ctx;
 	uint32_t got = 0;
 	while (got < len) {
 		gpa_t pa;
-		if (!mmu_gla_to_gpa(&m->mmu, la + got, &pa))
+		if (!mmu_translate(&m->mmu, la + got, fetch_access(m), &pa))
 			break;
 		uint32_t chunk = BT_PAGE_SIZE - ((la + got) & (BT_PAGE_SIZE - 1));
 		if (chunk > len - got)
@@ -40,6 +45,25 @@ static uint32_t current_mode(const struct vcpu *v)
 	return (v->cpl & TC_MODE_CPL_MASK) | ((v->cr0 & X86_CR0_PG) ? TC_MODE_PG : 0);
 }
 
+/* Instruction fetch at eip failed: #PF, or a stop if there is no RAM at all. */
+static void fetch_fault(struct machine *m, gla_t eip)
+{
+	if (m->mmu.last_pf.err == 0xffffffffu)
+		machine_stop(m, 1, true, "guest jumped to 0x%08x, where there is no RAM", eip);
+	else
+		deliver_page_fault(m, m->mmu.last_pf.la, m->mmu.last_pf.err);
+}
+
+/* A block straddling two pages is only valid while its second linear page
+ * still maps to the physical page it was translated from. */
+static bool second_page_current(struct machine *m, const struct tc_block *b)
+{
+	gpa_t pa;
+	gla_t last = b->eip + b->guest_len - 1;
+	return b->npages < 2 || (mmu_gla_to_gpa(&m->mmu, last, &pa) &&
+				 (pa & BT_PAGE_MASK) == b->pages[1]);
+}
+
 static struct tc_block *translate_at(struct machine *m, gla_t eip)
 {
 	struct xlate_env env = {
@@ -48,7 +72,7 @@ static struct tc_block *translate_at(struct machine *m, gla_t eip)
 	};
 	bt_status s = xlate_block(&env, eip, m->xb);
 	if (s == BT_ERR_FETCH) {
-		machine_stop(m, 1, true, "guest jumped to 0x%08x, where there is no RAM", eip);
+		fetch_fault(m, eip);
 		return NULL;
 	}
 	if (s != BT_OK) {
@@ -84,12 +108,14 @@ static struct tc_block *translate_at(struct machine *m, gla_t eip)
 struct tc_block *machine_block_at(struct machine *m, gla_t eip)
 {
 	gpa_t pa;
-	if (!mmu_gla_to_gpa(&m->mmu, eip, &pa)) {
-		machine_stop(m, 1, true, "guest jumped to 0x%08x, where there is no RAM", eip);
+	if (!mmu_translate(&m->mmu, eip, fetch_access(m), &pa)) {
+		fetch_fault(m, eip);
 		return NULL;
 	}
-	struct tc_key key = { .pa = pa, .mode = current_mode(m->vcpu) };
+	struct tc_key key = { .pa = pa, .mode = current_mode(m->vcpu), .eip = eip };
 	struct tc_block *b = tc_lookup(&m->tc, key);
+	if (b && !second_page_current(m, b))
+		b = NULL;   /* translate again: a new block for the new mapping */
 	if (b && m->opt->verify && tc_hash_code(m->mmu.ram + pa, b->guest_len) != b->code_hash &&
 	    pa + b->guest_len <= m->mmu.ram_size) {
 		/* Guest code changed without the write protection noticing: a btmon bug. */

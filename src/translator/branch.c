@@ -49,8 +49,25 @@ void emit_exit_reason(struct xctx *x, enum vcpu_exit r, gla_t eip)
 	x->ended = true;
 }
 
+/* Under guest paging a chained jump to another page could outlive that
+ * page's mapping; such exits look the target up in the IBT, which is
+ * flushed on every CR3 write, INVLPG and CPL change. */
+static bool exit_is_far(const struct xctx *x, gla_t target)
+{
+	return (x->env->mode & TC_MODE_PG) && ((target ^ x->block_eip) & BT_PAGE_MASK);
+}
+
 static void add_exit(struct xctx *x, uint32_t site, gla_t target)
 {
+	if (exit_is_far(x, target)) {
+		if (x->nfar >= XLATE_MAX_EXITS) {
+			x->fail = "too many exits in one block";
+			return;
+		}
+		x->far_exits[x->nfar].site_off = site;
+		x->far_exits[x->nfar++].target = target;
+		return;
+	}
 	if (x->nexits >= XLATE_MAX_EXITS) {
 		x->fail = "too many exits in one block";
 		return;
@@ -66,6 +83,15 @@ void emit_exit_to(struct xctx *x, gla_t target)
 
 void emit_stubs(struct xctx *x)
 {
+	for (unsigned i = 0; i < x->nfar; i++) {
+		xlate_map(x, x->far_exits[i].target, TC_MAP_STUB, 0);
+		x64_patch_rel32(&x->e, x->far_exits[i].site_off, x->e.len);
+		static const uint8_t mov_r14_imm = 0xbe;   /* mov r14d, imm32 (41 be) */
+		e8(&x->e, 0x41);
+		e8(&x->e, mov_r14_imm);
+		e32(&x->e, x->far_exits[i].target);
+		emit_ibt_lookup(x);
+	}
 	for (unsigned i = 0; i < x->nexits; i++) {
 		struct tc_exit_desc *d = &x->out->exits[i];
 		xlate_map(x, d->target, TC_MAP_STUB, 0);

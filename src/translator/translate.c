@@ -90,6 +90,7 @@ static void finish_desc(struct xctx *x, gla_t eip, uint32_t guest_len)
 	d->nmap = x->nmap;
 	d->code_hash = tc_hash_code(o->guest, guest_len);
 	d->key.mode = env->mode;
+	d->key.eip = eip;
 	gpa_t pa0 = 0, pa1 = 0;
 	env->gla_to_gpa(env->ctx, eip, &pa0);
 	d->key.pa = pa0;
@@ -109,6 +110,7 @@ bt_status xlate_block(const struct xlate_env *env, gla_t eip, struct xlate_block
 	out->nnotes = 0;
 	x.env = env;
 	x.out = out;
+	x.block_eip = eip;
 	x.e = (struct emit){ .buf = out->code, .cap = sizeof(out->code) };
 	ZydisDecoderInit(&x.dec, ZYDIS_MACHINE_MODE_LONG_COMPAT_32, ZYDIS_STACK_WIDTH_32);
 	unsigned max = env->max_insns ? env->max_insns : XLATE_MAX_INSNS;

@@ -27,6 +27,11 @@ struct xctx {
 	bool ended;                /* the block ends after this instruction */
 	const char *end_reason;
 	bool sti_shadow;           /* previous instruction was STI: poll after this one */
+	gla_t block_eip;
+	/* Cross-page direct branches under guest paging: not chainable (the
+	 * target page's mapping may change), resolved through the IBT instead. */
+	struct { uint32_t site_off; gla_t target; } far_exits[XLATE_MAX_EXITS];
+	unsigned nfar;
 	const char *fail;          /* set by an emitter that cannot translate the instruction */
 };
 

@@ -31,13 +31,18 @@
  * limits. It runs straight through to its end (falling off the last byte
  * returns to the runner; a jump elsewhere is the caller's problem, an endless
  * loop can only be stopped by SIGKILL). It must not load segment registers.
- * It runs with this process's privileges: `int 0x80` is a real 32-bit Linux
- * system call, and the kernel emulates SGDT/SIDT/SMSW/SLDT/STR under UMIP.
+ * It runs with this process's privileges: `int 0x80` and SYSENTER (and
+ * SYSCALL on AMD) are real 32-bit Linux system calls, so blocks must not
+ * contain them, and the kernel emulates SGDT/SIDT/SMSW/SLDT/STR under UMIP.
  * The AVX upper halves are not part of the state.
  *
- * Not reentrant across threads at once: runs are serialised by a process-wide
- * lock, because the fault handlers they install are process-wide. One context
- * is used by one thread at a time.
+ * Signals: while a block runs, the calling thread blocks every signal but
+ * the five fault signals (others are delivered after the run, and no foreign
+ * handler pushes a frame onto the block's stack); the fault signals go to the
+ * runner's handler on its own 256 KiB alternate stack, which passes faults
+ * that are not the block's to the handler installed before. Because those
+ * handlers are process-wide, runs in different threads are serialised by a
+ * process-wide lock. A context is used by one thread at a time.
  */
 #ifndef BTMON_NATIVE_H
 #define BTMON_NATIVE_H
@@ -118,7 +123,8 @@ void native_state_init(const struct native_ctx *c, struct native_state *s);
  *
  * On return *out holds the final state: at the end of the block, or at the
  * faulting instruction if it faulted, in which case *fault says how
- * (fault->signo is 0 otherwise). A fault of the block is not an error: the
+ * (fault->signo is 0 otherwise; fault may be NULL). in and out may be the
+ * same. A fault of the block is not an error: the
  * status is still BT_OK. BT_ERR_INVAL: len > NATIVE_CODE_MAX, or an MXCSR
  * with reserved bits set. BT_ERR_HOST: installing the fault handlers failed.
  *
@@ -131,9 +137,11 @@ bt_status native_run(struct native_ctx *c, const void *code, uint32_t len,
 /* Time the block: run it `iterations` times back to back (at least 1), each
  * iteration starting from the state the previous one ended in (the first from
  * *in), and store in *cycles the RDTSC ticks from just before the first
- * iteration to just after the last. The loop costs a few cycles per iteration
- * (it keeps its counter in memory, touches no flag and no register): time an
- * empty block (len 0) to measure that and subtract it.
+ * iteration to just after the last: ticks of the constant-rate TSC, not core
+ * clock cycles. The loop adds a few ticks per iteration (it keeps its counter
+ * in memory and touches no flag and no register) and the measurement a fixed
+ * overhead (~200 ticks on the development host): time an empty block (len 0)
+ * the same number of times and subtract.
  *
  * out (may be NULL) receives the state after the last iteration. If the block
  * faults, *fault (may be NULL) says how, *out is the state at the fault,

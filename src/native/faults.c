@@ -49,7 +49,7 @@ static uint32_t vector_from_signal(int sig, int code)
 	case SIGFPE:  return X86_EXC_DE;
 	case SIGILL:  return X86_EXC_UD;
 	case SIGBUS:  return X86_EXC_AC;
-	case SIGTRAP: return code == TRAP_BRKPT ? X86_EXC_BP : X86_EXC_DB;
+	case SIGTRAP: return code == SI_KERNEL ? X86_EXC_BP : X86_EXC_DB; /* INT3: SI_KERNEL */
 	default:      return code == SI_KERNEL ? X86_EXC_GP : X86_EXC_PF;
 	}
 }

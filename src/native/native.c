@@ -175,8 +175,10 @@ static bool mxcsr_valid(const struct native_ctx *c, const uint8_t *fx)
 	return (mxcsr & ~c->mxcsr_mask) == 0;
 }
 
-/* Copy the block in, fill the control block and run with entry stub `entry`
- * (its tail already emitted). Fills *out and *fault. */
+/* Run the block already in the code area (its tail emitted) from *in,
+ * entering through the stub at `entry`. Fills *out and *fault (if not NULL).
+ * INVARIANT: the fault handlers are ours exactly while native_enter runs,
+ * under run_lock. */
 static bt_status run_block(struct native_ctx *c, uint32_t entry,
 			   const struct native_state *in, struct native_state *out,
 			   struct native_fault *fault)
@@ -203,11 +205,14 @@ static bt_status run_block(struct native_ctx *c, uint32_t entry,
 	memcpy(out->gpr, l->gpr_out, sizeof(out->gpr));
 	out->eflags = l->eflags_out & NATIVE_EFLAGS_MASK;
 	memcpy(out->fxsave, l->fx, sizeof(out->fxsave));
-	*fault = c->fault;
+	if (fault != NULL)
+		*fault = c->fault;
 	return BT_OK;
 }
 
-static bt_status check_block(const struct native_ctx *c, const void *code, uint32_t len, const struct native_state *in)
+/* The arguments native_run and native_time share. */
+static bt_status check_block(const struct native_ctx *c, const void *code, uint32_t len,
+			     const struct native_state *in)
 {
 	if (len > NATIVE_CODE_MAX || (code == NULL && len > 0))
 		return BT_ERR_INVAL;

@@ -71,11 +71,13 @@ extern const struct io_ops power_off_ops;       /* port 0x80: writes ignored, re
 /* ---- 8259A PIC pair (master 0x20–0x21, slave 0xA0–0xA1; slave on master IRQ 2).
  * Edge-triggered ISA lines: a 0→1 transition on an unmasked line sets IRR. */
 struct pic;
-/* notify(ctx, level) is called whenever the CPU's INTR input changes. */
+/* notify(ctx, level) is called whenever the CPU's INTR input changes — from
+ * inside port accesses, irq_line set() and pic_acknowledge, so it must only
+ * record the change. */
 struct pic *pic_new(void (*notify)(void *ctx, bool intr), void *ctx);
 void pic_free(struct pic *p);
 extern const struct io_ops pic_master_ops, pic_slave_ops;
-/* The input for ISA IRQ 0–15. */
+/* The input for ISA IRQ 0–15 (IRQ 2 is the cascade: asking for it gives IRQ 9, as AT boards wire it). */
 struct irq_line pic_irq_line(struct pic *p, unsigned irq);
 /* INTR: an unmasked request is pending at a higher priority than any in service. */
 bool pic_intr(const struct pic *p);
@@ -89,8 +91,10 @@ struct pit *pit_new(struct clock clk, struct irq_line irq0);
 void pit_free(struct pit *p);
 extern const struct io_ops pit_ops;      /* 4 ports: counters 0–2, control word */
 extern const struct io_ops port61_ops;   /* 1 port, dev = the struct pit */
-/* Raise IRQ 0 for every channel-0 output edge due by now. Returns the clock
- * time of the next one (UINT64_MAX if none is due). */
+/* Raise IRQ 0 if a channel-0 output edge is due by now — at most one: edges
+ * missed during a long gap are coalesced (lost ticks, as a late PIC would).
+ * Returns the clock time of the next edge (UINT64_MAX if none will come).
+ * Guest writes may move that time: call again after PIT port writes. */
 uint64_t pit_update(struct pit *p);
 
 /* ---- MC146818 CMOS RTC (0x70–0x71): host wall time, BCD or binary, 12/24 h,

@@ -7,11 +7,18 @@
  * the end. Devices never learn their own addresses.
  *
  * Port map:
+ *     0x0020-0x0021 8259A master PIC           0x00a0-0x00a1 8259A slave PIC
+ *     0x0040-0x0043 8254 PIT (IRQ 0)           0x0061        PIT ch.2 gate/speaker
+ *     0x0060, 0x0064 i8042 (IRQ 1, 12; reset)  0x0070-0x0071 CMOS RTC (IRQ 8)
  *     0x0080        POST code port (writes ignored; also used as an I/O delay)
- *     0x00f4-0x00f7 isa-debug-exit (4 ports, so `out dx, eax` lands whole)
  *     0x00e9        debug console ("port e9 hack")
+ *     0x00f4-0x00f7 isa-debug-exit (4 ports, so `out dx, eax` lands whole)
  *     0x03f8-0x03ff COM1, 16550A UART, IRQ 4
+ *     0x0604-0x0605 ACPI PM1a control (power-off)
+ *     0x0cf8-0x0cff PCI configuration mechanism #1 (empty bus)
  */
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "btmon/board.h"
@@ -24,6 +31,18 @@
 #define BOARD_COM1_N        8
 #define BOARD_COM1_IRQ      4
 #define BOARD_PM1A_CNT      0x604   /* ACPI PM1a control, as QEMU's pc (PM base 0x600) */
+#define BOARD_PIC_MASTER    0x20
+#define BOARD_PIC_SLAVE     0xA0
+#define BOARD_PIT           0x40
+#define BOARD_PIT_IRQ       0
+#define BOARD_PORT61        0x61
+#define BOARD_KBC_DATA      0x60
+#define BOARD_KBC_CMD       0x64
+#define BOARD_KBC_IRQ       1
+#define BOARD_AUX_IRQ       12
+#define BOARD_RTC           0x70
+#define BOARD_RTC_IRQ       8
+#define BOARD_PCI_CONF      0xCF8
 
 /*
  * The line for ISA IRQ `irq`. There is no interrupt controller yet, so the line
@@ -33,8 +52,7 @@
  */
 static struct irq_line board_irq_line(struct board *b, unsigned irq)
 {
-	(void)b;
-	return (struct irq_line){ .set = NULL, .ctx = NULL, .line = irq };
+	return pic_irq_line(b->pic, irq);
 }
 
 /* Claim every device's port range; stops at the first failure. */
@@ -52,6 +70,22 @@ static bt_status board_map_ports(struct board *b)
 			   b->dbg_exit, "debug-exit");
 	if (st != BT_OK)
 		return st;
+	static const struct { uint16_t base, len; const struct io_ops *ops; size_t dev; const char *name; } map[] = {
+		{ BOARD_PIC_MASTER, 2, &pic_master_ops, offsetof(struct board, pic), "pic-master" },
+		{ BOARD_PIC_SLAVE, 2, &pic_slave_ops, offsetof(struct board, pic), "pic-slave" },
+		{ BOARD_PIT, 4, &pit_ops, offsetof(struct board, pit), "pit" },
+		{ BOARD_PORT61, 1, &port61_ops, offsetof(struct board, pit), "port61" },
+		{ BOARD_KBC_DATA, 1, &i8042_data_ops, offsetof(struct board, kbc), "i8042-data" },
+		{ BOARD_KBC_CMD, 1, &i8042_cmd_ops, offsetof(struct board, kbc), "i8042-cmd" },
+		{ BOARD_RTC, 2, &rtc_ops, offsetof(struct board, rtc), "rtc" },
+		{ BOARD_PCI_CONF, 8, &pci_host_ops, offsetof(struct board, pci), "pci-conf1" },
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		void *dev = *(void **)((char *)b + map[i].dev);
+		st = iobus_map_pio(b->bus, map[i].base, map[i].len, map[i].ops, dev, map[i].name);
+		if (st != BT_OK)
+			return st;
+	}
 	st = iobus_map_pio(b->bus, BOARD_PM1A_CNT, 2, &power_off_ops, b->power, "acpi-pm1a-cnt");
 	if (st != BT_OK)
 		return st;
@@ -70,9 +104,19 @@ bt_status board_init(struct board *b, const struct board_config *cfg)
 	b->bus = iobus_new();
 	if (!b->bus)
 		goto fail;
+	b->pic = pic_new(cfg->intr_changed, cfg->ctx);
+	if (!b->pic)
+		goto free_bus;
+	b->pit = pit_new(cfg->clock, board_irq_line(b, BOARD_PIT_IRQ));
+	b->rtc = rtc_new(cfg->clock, cfg->wall_seconds, cfg->ctx, board_irq_line(b, BOARD_RTC_IRQ));
+	b->kbc = i8042_new(cfg->request_reset, cfg->ctx, board_irq_line(b, BOARD_KBC_IRQ),
+			   board_irq_line(b, BOARD_AUX_IRQ));
+	b->pci = pci_host_new();
+	if (!b->pit || !b->rtc || !b->kbc || !b->pci)
+		goto free_chipset;
 	b->com1 = uart_new(board_irq_line(b, BOARD_COM1_IRQ), cfg->serial_out);
 	if (!b->com1)
-		goto free_bus;
+		goto free_chipset;
 	b->dbg_exit = debug_exit_new(cfg->request_exit, cfg->ctx);
 	if (!b->dbg_exit)
 		goto free_com1;
@@ -95,6 +139,12 @@ free_dbg_exit:
 	debug_exit_free(b->dbg_exit);
 free_com1:
 	uart_free(b->com1);
+free_chipset:
+	pci_host_free(b->pci);
+	i8042_free(b->kbc);
+	rtc_free(b->rtc);
+	pit_free(b->pit);
+	pic_free(b->pic);
 free_bus:
 	iobus_free(b->bus);
 fail:
@@ -110,5 +160,26 @@ void board_fini(struct board *b)
 	debug_exit_free(b->dbg_exit);
 	power_off_free(b->power);
 	uart_free(b->com1);
+	pci_host_free(b->pci);
+	i8042_free(b->kbc);
+	rtc_free(b->rtc);
+	pit_free(b->pit);
+	pic_free(b->pic);
 	memset(b, 0, sizeof(*b));
+}
+
+uint64_t board_update(struct board *b)
+{
+	uint64_t a = pit_update(b->pit), c = rtc_update(b->rtc);
+	return a < c ? a : c;
+}
+
+bool board_intr(const struct board *b)
+{
+	return pic_intr(b->pic);
+}
+
+uint8_t board_acknowledge(struct board *b)
+{
+	return pic_acknowledge(b->pic);
 }

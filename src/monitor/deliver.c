@@ -135,6 +135,13 @@ void deliver_mmu_fault(struct machine *m)
 		deliver_page_fault(m, pf->la, pf->err);
 }
 
+void deliver_external(struct machine *m, unsigned vec)
+{
+	int again = deliver_once(m, vec, false, 0, false);
+	if (again >= 0 && !m->stop)
+		deliver_exception(m, (unsigned)again, true, vec * 8 + 2 + 1);   /* EXT bit */
+}
+
 void deliver_software_int(struct machine *m, unsigned vec, uint32_t next_eip)
 {
 	struct vcpu *v = m->vcpu;

@@ -231,14 +231,12 @@ static enum emu_result op_rdmsr_wrmsr(struct machine *m, const struct emu_insn *
 
 static enum emu_result op_hlt(struct machine *m, const struct emu_insn *e)
 {
-	(void)e;
 	if (!emu_require_cpl0(m))
 		return EMU_EXCEPTION;
-	/* No device can raise an interrupt yet (no PIC/PIT): nothing can wake us. */
-	machine_stop(m, 1, true, "guest executed HLT with %s: no interrupt can wake it",
-		     m->vcpu->vif ? "interrupts enabled, but no device raises interrupts yet"
-				  : "interrupts disabled");
-	return EMU_STOP;
+	/* Interrupt delivery pushes the address after HLT. */
+	m->vcpu->eip += e->in.length;
+	irq_halt(m);
+	return EMU_JUMPED;
 }
 
 static enum emu_result op_nop_cpl0(struct machine *m, const struct emu_insn *e)

@@ -61,11 +61,8 @@ void fault_handle(struct machine *m)
 		v->gpr[X86_ESI] = (uint32_t)(f->host_rsi - v->win_base);
 		v->gpr[X86_EDI] = (uint32_t)(f->host_rdi - v->win_base);
 	}
-	if (v->exit_reason == VCPU_EXIT_POLL) {
-		/* Nothing asks for an exit yet (no interrupt controller): resume. */
-		v->resume_rip = (uint64_t)(uintptr_t)(b->host + e->host_off);
-		return;
-	}
+	if (v->exit_reason == VCPU_EXIT_POLL)
+		return;   /* at a boundary: the run loop services interrupts and continues at EIP */
 	trace_event(&m->trace, TRACE_FAULT, eip, "fault", "signal %d at host %p, address %#llx%s",
 		    f->signo, rip, (unsigned long long)f->host_addr, f->write ? " (write)" : "");
 	switch (f->signo) {

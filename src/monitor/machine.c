@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <asm/prctl.h>
 #include <sys/syscall.h>
@@ -39,6 +40,24 @@ static void request_exit(void *ctx, int status)
 	else
 		machine_stop(m, status, false, "guest wrote %d to the debug-exit port: exit status %d",
 			     status >> 1, status);
+}
+
+static uint64_t host_clock(void *ctx)
+{
+	(void)ctx;
+	return irq_now_ns();
+}
+
+static int64_t host_wall(void *ctx)
+{
+	(void)ctx;
+	return (int64_t)time(NULL);
+}
+
+static void request_reset(void *ctx)
+{
+	struct machine *m = ctx;
+	m->reset_requested = true;
 }
 
 /* The cache dropped a block: forget it in the indirect-branch table. */
@@ -148,7 +167,12 @@ bt_status machine_init(struct machine *m, const struct btmon_options *opt)
 	struct board_config cfg = {
 		.serial_out = { serial_put, m },
 		.debugcon_out = { debugcon_put, m },
+		.clock = { host_clock, m },
+		.wall_seconds = host_wall,
 		.request_exit = request_exit,
+		.request_reset = request_reset,
+		/* INTR is re-read after every port access and timer event (irq.c). */
+		.intr_changed = NULL,
 		.ctx = m,
 	};
 	if ((s = board_init(&m->board, &cfg)) != BT_OK)
@@ -159,8 +183,12 @@ bt_status machine_init(struct machine *m, const struct btmon_options *opt)
 	}
 	if ((s = signals_init(m)) != BT_OK)
 		goto fail_trace;
+	if ((s = irq_init(m)) != BT_OK)
+		goto fail_signals;
 	return BT_OK;
 
+fail_signals:
+	signals_fini();
 fail_trace:
 	trace_close(&m->trace);
 fail_board:
@@ -180,6 +208,7 @@ fail:
 void machine_fini(struct machine *m)
 {
 	fflush(stdout);
+	irq_fini();
 	signals_fini();
 	trace_close(&m->trace);
 	board_fini(&m->board);

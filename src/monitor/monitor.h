@@ -45,6 +45,8 @@ struct machine_stats {
 	uint64_t code_write_faults;
 	uint64_t mmio_emulated;
 	uint64_t resumes;                         /* re-entries in the middle of a block */
+	uint64_t interrupts;                      /* external interrupts delivered */
+	uint64_t halt_sleeps;                     /* host sleeps in HLT */
 };
 
 struct machine {
@@ -62,6 +64,7 @@ struct machine {
 	char stop_reason[160];
 	bool want_dump;             /* print a register dump when stopping */
 	int init_errno;             /* errno of a failed host call in machine_init */
+	bool reset_requested;       /* the keyboard controller pulsed reset */
 	struct machine_stats stats;
 };
 
@@ -99,6 +102,18 @@ void fault_handle(struct machine *m);
 bt_status signals_init(struct machine *m);
 void signals_fini(void);
 
+/* irq.c: interrupts at block boundaries, device clocks, HLT. */
+bt_status irq_init(struct machine *m);
+void irq_fini(void);
+uint64_t irq_now_ns(void);
+/* Poll exit (or any time device state may have changed): run device clocks,
+ * deliver a pending interrupt if IF=1, set the poll pages. */
+void irq_service(struct machine *m);
+/* Re-derive the poll pages' protection (the PIC's INTR changed). */
+void irq_update_poll(struct machine *m);
+/* HLT at CPL 0: sleep until an interrupt is delivered (or stop the machine). */
+void irq_halt(struct machine *m);
+
 /* segments.c */
 /* Load segment register s with selector sel (descriptor checks, cache).
  * Returns false after raising a guest exception. */
@@ -118,6 +133,8 @@ void deliver_page_fault(struct machine *m, gla_t la, uint32_t err);
  * no RAM at all behind the address. */
 void deliver_mmu_fault(struct machine *m);
 void deliver_software_int(struct machine *m, unsigned vec, uint32_t next_eip);
+/* A hardware interrupt from the PIC (no error code, no gate DPL check). */
+void deliver_external(struct machine *m, unsigned vec);
 bool deliver_iret(struct machine *m);
 
 /* dump.c */

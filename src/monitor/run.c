@@ -169,8 +169,14 @@ int machine_run(struct machine *m)
 	struct vcpu *v = m->vcpu;
 	struct tc_block *b = NULL;
 	trace_begin(&m->trace, m->opt->kernel ? m->opt->kernel : "built-in demo guest");
+	irq_service(m);
 	while (!m->stop) {
 		const void *entry;
+		if (m->reset_requested) {
+			machine_stop(m, 0, false, "guest reset the machine (keyboard controller)%s",
+				     m->opt->no_reboot ? "" : "; reboot is not implemented yet, stopping");
+			break;
+		}
 		if (v->resume_rip) {
 			entry = (const void *)(uintptr_t)v->resume_rip;
 			v->resume_rip = 0;
@@ -204,14 +210,18 @@ int machine_run(struct machine *m)
 		case VCPU_EXIT_EMULATE:
 			v->eip = v->exit_eip;
 			emulate_insn(m);
+			irq_service(m);      /* port I/O may have moved timers or INTR */
 			break;
 		case VCPU_EXIT_UD:
 			v->eip = v->exit_eip;
 			deliver_exception(m, X86_EXC_UD, false, 0);
 			break;
 		case VCPU_EXIT_FAULT:
-		case VCPU_EXIT_POLL:
 			fault_handle(m);
+			break;
+		case VCPU_EXIT_POLL:
+			fault_handle(m);     /* finds EIP at the boundary */
+			irq_service(m);
 			break;
 		default:
 			machine_stop(m, 70, true, "translated code returned with no exit reason");

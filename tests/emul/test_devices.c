@@ -574,6 +574,22 @@ END_TEST
 
 /* ---- board ---- */
 
+static uint64_t board_clock_ns;
+
+static uint64_t board_now(void *ctx)
+{
+	(void)ctx;
+	return board_clock_ns;
+}
+
+static int64_t board_wall(void *ctx)
+{
+	(void)ctx;
+	return 1700000000;
+}
+
+#define BOARD_CLOCK .clock = { board_now, NULL }, .wall_seconds = board_wall
+
 START_TEST(test_board_maps_com1_and_debug_ports)
 {
 	struct fake_sink serial = { 0 }, con = { 0 };
@@ -583,6 +599,7 @@ START_TEST(test_board_maps_com1_and_debug_ports)
 		.debugcon_out = { fake_sink_put, &con },
 		.request_exit = record_exit,
 		.ctx = &r,
+		BOARD_CLOCK,
 	};
 	struct board b;
 	ck_assert_int_eq(board_init(&b, &cfg), BT_OK);
@@ -611,9 +628,38 @@ START_TEST(test_board_maps_com1_and_debug_ports)
 }
 END_TEST
 
+START_TEST(test_board_routes_pit_irq0_through_the_pic)
+{
+	struct board_config cfg = { BOARD_CLOCK };
+	struct board b;
+	board_clock_ns = 1000;
+	ck_assert_int_eq(board_init(&b, &cfg), BT_OK);
+	/* PIC: ICW1..4, vectors 0x20/0x28, unmask IRQ 0 only */
+	iobus_out(b.bus, 0x20, 1, 0x11);
+	iobus_out(b.bus, 0x21, 1, 0x20);
+	iobus_out(b.bus, 0x21, 1, 0x04);
+	iobus_out(b.bus, 0x21, 1, 0x01);
+	iobus_out(b.bus, 0x21, 1, 0xfe);
+	/* PIT channel 0, mode 2, count 1193 (~1 ms) */
+	iobus_out(b.bus, 0x43, 1, 0x34);
+	iobus_out(b.bus, 0x40, 1, 1193 & 0xff);
+	iobus_out(b.bus, 0x40, 1, 1193 >> 8);
+	uint64_t next = board_update(&b);
+	ck_assert(!board_intr(&b));
+	ck_assert_uint_gt(next, board_clock_ns);
+	ck_assert_uint_lt(next, board_clock_ns + 2000000);
+	board_clock_ns = next;
+	board_update(&b);
+	ck_assert(board_intr(&b));
+	ck_assert_uint_eq(board_acknowledge(&b), 0x20);
+	ck_assert(!board_intr(&b));
+	board_fini(&b);
+}
+END_TEST
+
 START_TEST(test_board_fini_leaves_board_empty)
 {
-	struct board_config cfg = { 0 };
+	struct board_config cfg = { BOARD_CLOCK };
 	struct board b;
 	ck_assert_int_eq(board_init(&b, &cfg), BT_OK);
 	ck_assert_ptr_nonnull(b.bus);
@@ -699,6 +745,7 @@ static Suite *devices_suite(void)
 	tc = tcase_with("board", false);
 	tcase_add_test(tc, test_board_maps_com1_and_debug_ports);
 	tcase_add_test(tc, test_board_fini_leaves_board_empty);
+	tcase_add_test(tc, test_board_routes_pit_irq0_through_the_pic);
 	suite_add_tcase(s, tc);
 
 	return s;

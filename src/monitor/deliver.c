@@ -98,8 +98,15 @@ static int deliver_once(struct machine *m, unsigned vec, bool has_err, uint32_t 
 
 static void triple_fault(struct machine *m, unsigned vec)
 {
-	machine_stop(m, 1, true, "triple fault (exception %u while delivering a double fault)%s", vec,
-		     m->opt->no_reboot ? "" : "; machine reset is not implemented yet, stopping");
+	trace_event(&m->trace, TRACE_FAULT, m->vcpu->eip, "triple-fault", "exception %u while "
+		    "delivering a double fault", vec);
+	if (m->opt->no_reboot) {
+		machine_stop(m, 1, true, "triple fault (exception %u while delivering a double fault); "
+			     "-no-reboot: stopping", vec);
+		return;
+	}
+	fprintf(stderr, "btmon: triple fault at EIP 0x%08x: resetting the machine\n", m->vcpu->eip);
+	m->reset_requested = true;
 }
 
 void deliver_exception(struct machine *m, unsigned vec, bool has_err, uint32_t err)

@@ -4,6 +4,7 @@
  * callbacks that connect them (cache drops → IBT, code writes → cache).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +136,43 @@ void machine_stop(struct machine *m, int status, bool dump, const char *fmt, ...
 	m->want_dump = dump;
 }
 
+static struct board_config board_cfg(struct machine *m)
+{
+	return (struct board_config){
+		.serial_out = { serial_put, m },
+		.debugcon_out = { debugcon_put, m },
+		.clock = { host_clock, m },
+		.wall_seconds = host_wall,
+		.request_exit = request_exit,
+		.request_reset = request_reset,
+		/* INTR is re-read after every port access and timer event (irq.c). */
+		.intr_changed = NULL,
+		.ctx = m,
+	};
+}
+
+int machine_reset(struct machine *m)
+{
+	struct board_config cfg = board_cfg(m);
+	m->stats.resets++;
+	m->reset_requested = false;
+	tc_flush(&m->tc);
+	/* RAM reads as zero again (a hole punched in the memfd frees it too). */
+	fallocate(m->mmu.ram_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, m->mmu.ram_size);
+	memset(m->mmu.code_bitmap, 0, m->mmu.ram_size / BT_PAGE_SIZE / 8 + 1);
+	board_fini(&m->board);
+	if (board_init(&m->board, &cfg) != BT_OK) {
+		machine_stop(m, 1, false, "reset: cannot recreate the devices");
+		return 1;
+	}
+	m->vcpu->cpl = 0;
+	m->vcpu->cr0 = X86_CR0_PE | X86_CR0_ET;
+	m->vcpu->cr3 = m->vcpu->cr4 = 0;
+	machine_paging_changed(m);
+	machine_cpl_changed(m);
+	return m->boot ? m->boot(m, m->boot_ctx) : 0;
+}
+
 bt_status machine_init(struct machine *m, const struct btmon_options *opt)
 {
 	bt_status s;
@@ -164,17 +202,7 @@ bt_status machine_init(struct machine *m, const struct btmon_options *opt)
 	m->tc.on_drop = on_block_drop;
 	m->tc.on_flush = on_cache_flush;
 	m->tc.ctx = m;
-	struct board_config cfg = {
-		.serial_out = { serial_put, m },
-		.debugcon_out = { debugcon_put, m },
-		.clock = { host_clock, m },
-		.wall_seconds = host_wall,
-		.request_exit = request_exit,
-		.request_reset = request_reset,
-		/* INTR is re-read after every port access and timer event (irq.c). */
-		.intr_changed = NULL,
-		.ctx = m,
-	};
+	struct board_config cfg = board_cfg(m);
 	if ((s = board_init(&m->board, &cfg)) != BT_OK)
 		goto fail_tc;
 	if ((s = trace_open(&m->trace, opt->trace, opt->trace_format, opt->trace_file)) != BT_OK) {

@@ -64,8 +64,18 @@ static void install_boot_gdt(struct machine *m)
 	m->vcpu->gdtr.limit = sizeof(gdt) - 1;
 }
 
-static int boot_multiboot(struct machine *m, const uint8_t *img, size_t len, const char *name)
+struct kernel_image {
+	const uint8_t *img;
+	size_t len;
+	const char *name;
+};
+
+static int boot_multiboot(struct machine *m, void *ctx)
 {
+	const struct kernel_image *k = ctx;
+	const uint8_t *img = k->img;
+	size_t len = k->len;
+	const char *name = k->name;
 	struct boot_state st;
 	char err[256] = "";
 	struct boot_ram ram = { m->mmu.ram, m->mmu.ram_size };
@@ -136,12 +146,15 @@ int main(int argc, char **argv)
 		free(owned);
 		return 1;
 	}
-	int rc = boot_multiboot(&m, img, len, name);
-	free(owned);
+	struct kernel_image k = { img, len, name };
+	m.boot = boot_multiboot;
+	m.boot_ctx = &k;
+	int rc = boot_multiboot(&m, &k);
 	if (rc == 0) {
 		machine_run(&m);
 		rc = finish(&m);
 	}
 	machine_fini(&m);
+	free(owned);
 	return rc;
 }

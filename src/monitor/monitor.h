@@ -47,6 +47,7 @@ struct machine_stats {
 	uint64_t resumes;                         /* re-entries in the middle of a block */
 	uint64_t interrupts;                      /* external interrupts delivered */
 	uint64_t halt_sleeps;                     /* host sleeps in HLT */
+	uint64_t resets;
 };
 
 struct machine {
@@ -64,13 +65,19 @@ struct machine {
 	char stop_reason[160];
 	bool want_dump;             /* print a register dump when stopping */
 	int init_errno;             /* errno of a failed host call in machine_init */
-	bool reset_requested;       /* the keyboard controller pulsed reset */
+	bool reset_requested;       /* triple fault, or the keyboard controller pulsed reset */
+	/* Place the kernel and set the boot CPU state (again, on a reset). */
+	int (*boot)(struct machine *m, void *ctx);
+	void *boot_ctx;
 	struct machine_stats stats;
 };
 
 /* machine.c */
 bt_status machine_init(struct machine *m, const struct btmon_options *opt);
 void machine_fini(struct machine *m);
+/* Power-on reset: fresh RAM, devices, caches and CPU, then m->boot again.
+ * Returns the boot function's status (0 = booted). */
+int machine_reset(struct machine *m);
 /* Stop the run loop with a host exit status and a one-line reason. */
 void machine_stop(struct machine *m, int status, bool dump, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -173,9 +173,16 @@ int machine_run(struct machine *m)
 	while (!m->stop) {
 		const void *entry;
 		if (m->reset_requested) {
-			machine_stop(m, 0, false, "guest reset the machine (keyboard controller)%s",
-				     m->opt->no_reboot ? "" : "; reboot is not implemented yet, stopping");
-			break;
+			if (m->opt->no_reboot) {
+				machine_stop(m, 0, false, "guest reset the machine; -no-reboot: exiting");
+				break;
+			}
+			if (machine_reset(m) != 0)
+				break;
+			b = NULL;
+			v->resume_rip = 0;
+			irq_service(m);
+			continue;
 		}
 		if (v->resume_rip) {
 			entry = (const void *)(uintptr_t)v->resume_rip;

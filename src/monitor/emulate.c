@@ -279,6 +279,8 @@ void emulate_insn(struct machine *m)
 			fn = io_rows[i].fn;
 	if (!fn)
 		fn = emulate_sys_lookup(&e);
+	if (!fn)
+		fn = emulate_seg_lookup(&e);
 	m->stats.emulated[e.in.mnemonic]++;
 	if (!fn) {
 		char text[96];

@@ -293,8 +293,8 @@ static bool has_class(const struct emu_insn *e, ZydisRegisterClass c)
 emu_fn emulate_sys_lookup(const struct emu_insn *e)
 {
 	ZydisMnemonic mn = e->in.mnemonic;
-	if (e->in.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
-		return mn == ZYDIS_MNEMONIC_JMP ? op_far_jmp : NULL;
+	if (e->in.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR && mn == ZYDIS_MNEMONIC_JMP)
+		return op_far_jmp;
 	if (mn == ZYDIS_MNEMONIC_MOV && (has_class(e, ZYDIS_REGCLASS_CONTROL) || has_class(e, ZYDIS_REGCLASS_DEBUG)))
 		return op_mov_crdr;
 	if (has_class(e, ZYDIS_REGCLASS_SEGMENT)) {

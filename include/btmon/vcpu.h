@@ -132,6 +132,11 @@ struct vcpu {
 	uint32_t interrupt_shadow; /* 1: the instruction after STI/MOV SS blocks interrupts */
 	uint32_t halted;
 	struct vcpu_fault fault;
+	/* Single-stepping one guest instruction on the host (TF), used to finish
+	 * a write into the running block's own code page: host code in
+	 * [step_lo, step_hi) is that instruction. */
+	uint32_t single_step;
+	uint64_t step_lo, step_hi;
 	uint64_t win_base;         /* GS base: host address of guest-linear 0 */
 	uint64_t win_neg;          /* -win_base, for the string glue's flag-free un-bias */
 };

@@ -109,8 +109,22 @@ static void triple_fault(struct machine *m, unsigned vec)
 	m->reset_requested = true;
 }
 
+/* Under m->capture_exceptions (harness.c): record the event and stop,
+ * deliver nothing. */
+static bool capture(struct machine *m, unsigned vec, bool has_err, uint32_t err)
+{
+	if (!m->capture_exceptions)
+		return false;
+	m->captured = (struct machine_capture){ .hit = true, .vec = vec, .has_err = has_err,
+		.err = err, .eip = m->vcpu->eip, .cr2 = vec == X86_EXC_PF ? m->vcpu->cr2 : 0 };
+	machine_stop(m, 0, false, "guest exception %u at 0x%08x captured", vec, m->vcpu->eip);
+	return true;
+}
+
 void deliver_exception(struct machine *m, unsigned vec, bool has_err, uint32_t err)
 {
+	if (capture(m, vec, has_err, err))
+		return;
 	if (vec < 32)
 		m->stats.exceptions[vec]++;
 	trace_event(&m->trace, TRACE_FAULT, m->vcpu->eip, "exception", "vector %u error %#x%s", vec,
@@ -154,6 +168,8 @@ void deliver_software_int(struct machine *m, unsigned vec, uint32_t next_eip)
 	struct vcpu *v = m->vcpu;
 	gla_t at = v->eip;
 	v->eip = next_eip;
+	if (capture(m, vec, false, 0))
+		return;
 	int again = deliver_once(m, vec, false, 0, true);
 	if (again >= 0 && !m->stop) {
 		v->eip = at;   /* the INT faults: EIP at the INT, error code names the IDT slot */

@@ -44,6 +44,26 @@ static bool emulate_hole_access(struct machine *m, gla_t eip)
 	return true;
 }
 
+/*
+ * The guest wrote into the code page of the block it is running, which is now
+ * dropped: its remaining host code is stale. Finish the writing instruction
+ * alone, single-stepping it on the host (TF) with the page writable, and stop
+ * at the next guest instruction so that the rest is translated afresh — x86
+ * makes a store visible to the very next instruction fetch (SDM Vol. 3A §8.1.3).
+ */
+static void step_one_instruction(struct machine *m, const struct tc_block *b,
+				 const struct tc_map_entry *e)
+{
+	struct vcpu *v = m->vcpu;
+	const struct tc_map_entry *next = e + 1;
+	uint32_t end = next < b->map + b->nmap ? next->host_off : b->host_len;
+	v->step_lo = (uint64_t)(uintptr_t)(b->host + e->host_off);
+	v->step_hi = (uint64_t)(uintptr_t)(b->host + end);
+	v->single_step = 1;
+	v->rflags |= X86_FL_TF;
+	m->stats.smc_steps++;
+}
+
 void fault_handle(struct machine *m)
 {
 	struct vcpu *v = m->vcpu;
@@ -57,6 +77,8 @@ void fault_handle(struct machine *m)
 	}
 	gla_t eip = e->guest_eip;
 	v->eip = eip;
+	if (f->signo == SIGTRAP)
+		return;   /* a single step ended at this boundary: continue at EIP */
 	if (e->flags & TC_MAP_STRING) {
 		v->gpr[X86_ESI] = (uint32_t)(f->host_rsi - v->win_base);
 		v->gpr[X86_EDI] = (uint32_t)(f->host_rdi - v->win_base);
@@ -88,6 +110,8 @@ void fault_handle(struct machine *m)
 		m->stats.code_write_faults++;
 		machine_code_written(m, f->guest_addr & BT_PAGE_MASK);
 		v->resume_rip = (uint64_t)(uintptr_t)(b->host + e->host_off);
+		if (!b->valid)
+			step_one_instruction(m, b, e);
 		return;
 	case MMU_FAULT_GUEST_PF:
 		deliver_mmu_fault(m);

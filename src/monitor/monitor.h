@@ -28,6 +28,8 @@ uint32_t vcpu_enter(struct vcpu *v, const void *host_code);
 void vcpu_exit_common(void);
 void vcpu_fault_exit(void);
 void vcpu_ibt_empty(void);
+void vcpu_enter_end(void);     /* labels: the ends of the trampolines */
+void vcpu_exit_end(void);
 
 /* vcpu.c */
 struct vcpu *vcpu_new(void);
@@ -48,6 +50,7 @@ struct machine_stats {
 	uint64_t interrupts;                      /* external interrupts delivered */
 	uint64_t halt_sleeps;                     /* host sleeps in HLT */
 	uint64_t resets;
+	uint64_t smc_steps;                       /* writes into the running block, finished by stepping */
 };
 
 struct machine {
@@ -70,6 +73,15 @@ struct machine {
 	int (*boot)(struct machine *m, void *ctx);
 	void *boot_ctx;
 	struct machine_stats stats;
+	/* harness.c (differential tests): record guest exceptions and stop
+	 * instead of delivering them through the IDT (deliver.c checks first). */
+	bool capture_exceptions;
+	struct machine_capture {
+		bool hit;
+		unsigned vec;
+		bool has_err;
+		uint32_t eip, err, cr2;   /* cr2: #PF only */
+	} captured;
 };
 
 /* machine.c */

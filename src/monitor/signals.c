@@ -43,13 +43,48 @@ static void die_in_monitor(int sig, siginfo_t *si, ucontext_t *uc)
 	signal(sig, SIG_DFL);   /* returning re-raises it: a core dump for gdb */
 }
 
+static void save_guest_regs(struct vcpu *v, const greg_t *g);
+
+static bool in_range(uint64_t rip, void (*lo)(void), void (*hi)(void))
+{
+	return rip >= (uint64_t)(uintptr_t)lo && rip < (uint64_t)(uintptr_t)hi;
+}
+
+/*
+ * SIGTRAP while single-stepping one guest instruction (fault.c starts it):
+ * keep stepping through the entry trampoline and the instruction's own host
+ * code; once execution leaves it, stop at that guest instruction boundary.
+ * Returns true if the signal was a step.
+ */
+static bool on_step(struct machine *m, greg_t *g)
+{
+	struct vcpu *v = m->vcpu;
+	uint64_t rip = (uint64_t)g[REG_RIP];
+	if (!v->single_step)
+		return false;
+	if (in_range(rip, (void (*)(void))vcpu_enter, vcpu_enter_end) ||
+	    (rip >= v->step_lo && rip < v->step_hi))
+		return true;                      /* keep stepping */
+	v->single_step = 0;
+	g[REG_EFL] &= ~(greg_t)X86_FL_TF;
+	if (in_range(rip, vcpu_exit_common, vcpu_exit_end))
+		return true;                      /* it left through an exit stub: normal exit */
+	memset(&v->fault, 0, sizeof(v->fault));
+	v->fault.signo = SIGTRAP;
+	v->fault.host_rip = rip;
+	save_guest_regs(v, g);
+	v->exit_reason = VCPU_EXIT_FAULT;
+	g[REG_RIP] = (greg_t)(uintptr_t)vcpu_fault_exit;
+	return true;
+}
+
 static void save_guest_regs(struct vcpu *v, const greg_t *g)
 {
 	static const int order[8] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX,
 				      REG_RSP, REG_RBP, REG_RSI, REG_RDI };
 	for (int i = 0; i < 8; i++)
 		v->gpr[i] = (uint32_t)g[order[i]];
-	v->rflags = (uint64_t)g[REG_EFL];
+	v->rflags = (uint64_t)g[REG_EFL] & ~(uint64_t)X86_FL_TF;
 }
 
 static void on_signal(int sig, siginfo_t *si, void *ctx)
@@ -57,6 +92,12 @@ static void on_signal(int sig, siginfo_t *si, void *ctx)
 	ucontext_t *uc = ctx;
 	greg_t *g = uc->uc_mcontext.gregs;
 	struct machine *m = g_machine;
+	if (m && sig == SIGTRAP && on_step(m, g))
+		return;
+	if (m && m->vcpu->single_step) {          /* a fault while stepping ends the step */
+		m->vcpu->single_step = 0;
+		g[REG_EFL] &= ~(greg_t)X86_FL_TF;
+	}
 	if (!m || !in_translated_code(m, (uint64_t)g[REG_RIP])) {
 		die_in_monitor(sig, si, uc);
 		return;

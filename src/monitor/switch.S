@@ -47,6 +47,8 @@ vcpu_enter:
 	mov	VCPU_GPR(7)(%r15), %edi
 	mov	VCPU_GPR(4)(%r15), %esp
 	jmp	*%r14
+	.globl vcpu_enter_end
+vcpu_enter_end:
 	.size vcpu_enter, .-vcpu_enter
 
 	.globl vcpu_exit_common
@@ -78,6 +80,8 @@ vcpu_return_to_c:
 	pop	%rbx
 	pop	%rbp
 	ret
+	.globl vcpu_exit_end
+vcpu_exit_end:
 	.size vcpu_exit_common, .-vcpu_exit_common
 
 	.globl vcpu_fault_exit

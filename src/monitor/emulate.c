@@ -281,6 +281,8 @@ void emulate_insn(struct machine *m)
 		fn = emulate_sys_lookup(&e);
 	if (!fn)
 		fn = emulate_seg_lookup(&e);
+	if (!fn)
+		fn = emulate_legacy_lookup(&e);
 	m->stats.emulated[e.in.mnemonic]++;
 	if (!fn) {
 		char text[96];

@@ -29,6 +29,7 @@ struct emu_row {
 
 emu_fn emulate_sys_lookup(const struct emu_insn *e);
 emu_fn emulate_seg_lookup(const struct emu_insn *e);
+emu_fn emulate_legacy_lookup(const struct emu_insn *e);
 void emu_format(struct machine *m, const struct emu_insn *e, char *buf, size_t len);
 
 uint32_t emu_reg_read(const struct vcpu *v, ZydisRegister r);

@@ -207,6 +207,10 @@ enum xlate_rule rules_classify(struct xctx *x, const char **why)
 		*why = "jcc → jcc rel32 + jmp rel32, both chained";
 		return XR_JCC;
 	}
+	if (mn == ZYDIS_MNEMONIC_ENTER && (x->ops[1].imm.value.u & 0x1f) != 0) {
+		*why = "enter with a nesting level → monitor: copies the enclosing frame pointers";
+		return XR_EMULATE;
+	}
 	bool cpl0 = (x->env->mode & TC_MODE_CPL_MASK) == 0;
 	for (size_t i = 0; i < BT_ARRAY_SIZE(rule_table); i++) {
 		if (rule_table[i].mn != mn)

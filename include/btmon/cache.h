@@ -45,6 +45,7 @@ struct tc_map_entry {
 	uint16_t guest_len;
 };
 #define TC_MAP_STRING 1u    /* RSI/RDI are biased by the window base in here */
+#define TC_MAP_STRSEG_SHIFT 8  /* bits 8–10: 1 + segment whose base also biases RSI (0: flat) */
 #define TC_MAP_STUB   2u    /* exit stubs: no guest instruction, guest_eip = exit target */
 #define TC_MAP_PROLOGUE 4u  /* block-entry poll: state is that of guest_eip's start */
 

@@ -80,7 +80,9 @@ void fault_handle(struct machine *m)
 	if (f->signo == SIGTRAP)
 		return;   /* a single step ended at this boundary: continue at EIP */
 	if (e->flags & TC_MAP_STRING) {
-		v->gpr[X86_ESI] = (uint32_t)(f->host_rsi - v->win_base);
+		unsigned seg = (e->flags >> TC_MAP_STRSEG_SHIFT) & 7u;
+		uint32_t src_base = seg ? v->seg_base[seg - 1] : 0;
+		v->gpr[X86_ESI] = (uint32_t)(f->host_rsi - v->win_base - src_base);
 		v->gpr[X86_EDI] = (uint32_t)(f->host_rdi - v->win_base);
 	}
 	if (v->exit_reason == VCPU_EXIT_POLL)

@@ -139,10 +139,64 @@ void emit_jcc(struct xctx *x)
 	emit_exit_to(x, x->next);
 }
 
+/*
+ * LOOP/LOOPE/LOOPNE/JCXZ with a 0x67 prefix count CX, which 64-bit mode
+ * cannot: decrement CX and test it for zero without touching flags.
+ *     [lea r13d,[rcx-1]; mov cx,r13w]         ; LOOPcc: CX -= 1
+ *     movzx r13d, cx ; xchg r13, rcx ; jrcxz Z ; xchg r13, rcx
+ *     [jne/je F]                              ; LOOPE / LOOPNE: ZF condition
+ *     jmp taken
+ *  Z: xchg r13, rcx
+ *  F: jmp fall-through
+ */
+static void emit_loop16(struct xctx *x)
+{
+	static const uint8_t lea_dec[] = { 0x44, 0x8d, 0x69, 0xff },  /* lea r13d, [rcx-1] */
+		mov_cx[] = { 0x66, 0x44, 0x89, 0xe9 },                 /* mov cx, r13w */
+		movzx[] = { 0x44, 0x0f, 0xb7, 0xe9 },                  /* movzx r13d, cx */
+		xchg[] = { 0x4c, 0x87, 0xe9 };                         /* xchg rcx, r13 */
+	struct emit *e = &x->e;
+	uint8_t op = x->in.opcode;
+	if (op != 0xe3) {
+		ebytes(e, lea_dec, sizeof(lea_dec));
+		ebytes(e, mov_cx, sizeof(mov_cx));
+	}
+	ebytes(e, movzx, sizeof(movzx));
+	ebytes(e, xchg, sizeof(xchg));
+	e8(e, 0xe3);                                  /* jrcxz Z */
+	uint32_t to_zero = e->len;
+	e8(e, 0);
+	ebytes(e, xchg, sizeof(xchg));
+	uint32_t to_fall = 0;
+	if (op == 0xe1 || op == 0xe0) {               /* loope: ZF=1 needed; loopne: ZF=0 */
+		e8(e, op == 0xe1 ? 0x75 : 0x74);
+		to_fall = e->len;
+		e8(e, 0);
+	}
+	bool jcxz = op == 0xe3;
+	uint32_t taken_site = x64_jmp_rel32(e);
+	if (!e->overflow)
+		e->buf[to_zero] = (uint8_t)(e->len - (to_zero + 1));
+	ebytes(e, xchg, sizeof(xchg));                /* Z: */
+	if (jcxz) {                                   /* JCXZ jumps when CX == 0 */
+		uint32_t zero_site = x64_jmp_rel32(e);
+		add_exit(x, zero_site, branch_target(x));
+		if (to_fall && !e->overflow)
+			e->buf[to_fall] = (uint8_t)(e->len - (to_fall + 1));
+		add_exit(x, taken_site, x->next);     /* CX != 0: fall through */
+		x->ended = true;
+		return;
+	}
+	if (to_fall && !e->overflow)
+		e->buf[to_fall] = (uint8_t)(e->len - (to_fall + 1));
+	add_exit(x, taken_site, branch_target(x));
+	emit_exit_to(x, x->next);
+}
+
 void emit_loop(struct xctx *x)
 {
-	if (x->in.address_width != 32) {
-		x->fail = "loop/jecxz counting CX (16-bit addressing) is not supported";
+	if (x->in.address_width == 16) {
+		emit_loop16(x);
 		return;
 	}
 	/* 67 e2 02 (loop → T) ; eb 05 (→ F) ; T: jmp taken ; F: jmp fallthrough */

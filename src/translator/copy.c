@@ -106,8 +106,8 @@ void emit_lea(struct xctx *x)
 		if (x->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY)
 			mo = &x->ops[i];
 	struct x64_mem m;
-	if (!mo || x->in.address_width != 32) {
-		x->fail = "lea with 16-bit addressing is not supported";
+	if (!mo) {
+		x->fail = "lea without a memory operand";
 		return;
 	}
 	/* LEA ignores segments: build the EA only. */
@@ -118,6 +118,13 @@ void emit_lea(struct xctx *x)
 		return;
 	uint8_t legacy[16];
 	unsigned nlegacy = legacy_prefixes(x, legacy);
+	if (x->in.address_width == 16) {
+		/* the 16-bit EA is already in r14d: move it to the destination */
+		static const uint8_t mov = 0x89;
+		ebytes(&x->e, legacy, nlegacy);
+		x64_rr_insn(&x->e, 0, &mov, 1, H_R14, x->in.raw.modrm.reg);
+		return;
+	}
 	static const uint8_t op = 0x8d;
 	x64_mem_insn(&x->e, X_A32, legacy, nlegacy, &op, 1, x->in.raw.modrm.reg, &m);
 }

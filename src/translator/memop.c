@@ -20,6 +20,35 @@ int memop_gpr(ZydisRegister r)
 	return -1;
 }
 
+/* 16-bit registers as address components (BX, BP, SI, DI). */
+static int memop_gpr16(ZydisRegister r)
+{
+	if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI)
+		return (int)(r - ZYDIS_REGISTER_AX);
+	return -1;
+}
+
+/*
+ * 16-bit addressing (a 0x67 prefix in 32-bit code): EA = (base + index +
+ * disp) mod 64 KiB. Computed flag-free into r14d:
+ *     lea r13d, [base32 + index32 + disp] ; movzx r14d, r13w
+ */
+static bool memop_ea16(struct xctx *x, const ZydisDecodedOperand *op)
+{
+	static const uint8_t movzx16[2] = { 0x0f, 0xb7 };
+	struct x64_mem m = { .base = H_NONE, .index = H_NONE, .disp = (int32_t)op->mem.disp.value };
+	if (op->mem.base != ZYDIS_REGISTER_NONE && (m.base = memop_gpr16(op->mem.base)) < 0)
+		goto bad;
+	if (op->mem.index != ZYDIS_REGISTER_NONE && (m.index = memop_gpr16(op->mem.index)) < 0)
+		goto bad;
+	x64_lea(&x->e, 0, H_R13, m);
+	x64_rr_insn(&x->e, 0, movzx16, 2, H_R14, H_R13);
+	return true;
+bad:
+	x->fail = "16-bit memory operand with an unexpected register";
+	return false;
+}
+
 const ZydisDecodedOperand *memop_find(const struct xctx *x)
 {
 	for (unsigned i = 0; i < x->in.operand_count; i++) {
@@ -64,14 +93,21 @@ bad:
 
 bool memop_host(struct xctx *x, const ZydisDecodedOperand *op, struct x64_mem *m, unsigned *flags)
 {
-	if (x->in.address_width != 32) {
-		x->fail = "16-bit addressing (0x67 prefix in 32-bit code) is not supported";
-		return false;
+	ZydisRegister seg = op->mem.segment;
+	*flags = X_GS | X_A32;
+	if (x->in.address_width == 16) {
+		if (!memop_ea16(x, op))
+			return false;
+		*m = mem_b(H_R14, 0);
+		if (seg == ZYDIS_REGISTER_FS || seg == ZYDIS_REGISTER_GS) {
+			int s = seg == ZYDIS_REGISTER_FS ? X86_FS : X86_GS;
+			x64_mov_load32(&x->e, 0, H_R13, mem_b(H_VCPU, VOFF(seg_base[s])));
+			x64_lea(&x->e, 0, H_R14, (struct x64_mem){ .base = H_R14, .index = H_R13 });
+		}
+		return true;
 	}
 	if (!memop_guest_ea(x, op, m))
 		return false;
-	*flags = X_GS | X_A32;
-	ZydisRegister seg = op->mem.segment;
 	if (seg != ZYDIS_REGISTER_FS && seg != ZYDIS_REGISTER_GS)
 		return true;
 

@@ -201,8 +201,8 @@ enum xlate_rule rules_classify(struct xctx *x, const char **why)
 	if (x->in.meta.category == ZYDIS_CATEGORY_COND_BR && mn != ZYDIS_MNEMONIC_LOOP &&
 	    mn != ZYDIS_MNEMONIC_LOOPE && mn != ZYDIS_MNEMONIC_LOOPNE && mn != ZYDIS_MNEMONIC_JECXZ) {
 		if (mn == ZYDIS_MNEMONIC_JCXZ) {
-			*why = "jcxz (16-bit CX) → #UD: 16-bit addressing is not supported";
-			return XR_UD;
+			*why = "jcxz (CX) → movzx/xchg/jrcxz on CX over two chained exits";
+			return XR_LOOP;
 		}
 		*why = "jcc → jcc rel32 + jmp rel32, both chained";
 		return XR_JCC;

@@ -133,20 +133,39 @@ static void bias(struct xctx *x, int32_t field, bool src, bool dst, bool unbias)
 	}
 }
 
+/* RSI += / -= an FS/GS base (the source of a string op with an override). */
+static void bias_source_segment(struct xctx *x, int seg, bool unbias)
+{
+	static const uint8_t not_r13[] = { 0x49, 0xf7, 0xd5 };
+	x64_mov_load32(&x->e, 0, H_R13, mem_b(H_VCPU, VOFF(seg_base[seg])));
+	if (unbias) {
+		ebytes(&x->e, not_r13, sizeof(not_r13));   /* -base = ~base + 1, flag-free */
+		x64_lea(&x->e, X_W, H_RSI, (struct x64_mem){ .base = H_RSI, .index = H_R13, .disp = 1 });
+		x64_mov_rr32(&x->e, H_RSI, H_RSI);
+	} else {
+		x64_lea(&x->e, X_W, H_RSI, (struct x64_mem){ .base = H_RSI, .index = H_R13 });
+	}
+}
+
 void emit_string(struct xctx *x)
 {
 	uint8_t op = x->in.opcode;
 	bool src = op == 0xa4 || op == 0xa5 || op == 0xa6 || op == 0xa7 || op == 0xac || op == 0xad;
 	bool dst = op != 0xac && op != 0xad;
+	int seg = -1;
 	if (x->in.address_width != 32) {
 		x->fail = "string instruction with 16-bit addressing is not supported";
 		return;
 	}
-	if (x->in.attributes & (ZYDIS_ATTRIB_HAS_SEGMENT_FS | ZYDIS_ATTRIB_HAS_SEGMENT_GS)) {
-		x->fail = "string instruction with an fs:/gs: source is not supported yet";
-		return;
-	}
+	if (src && (x->in.attributes & ZYDIS_ATTRIB_HAS_SEGMENT_FS))
+		seg = X86_FS;
+	else if (src && (x->in.attributes & ZYDIS_ATTRIB_HAS_SEGMENT_GS))
+		seg = X86_GS;
+	if (seg >= 0)
+		x->out->map[x->nmap - 1].flags |= (uint16_t)((seg + 1) << TC_MAP_STRSEG_SHIFT);
 	bias(x, VOFF(win_base), src, dst, false);
+	if (seg >= 0)
+		bias_source_segment(x, seg, false);
 	for (unsigned i = 0; i < x->in.raw.prefix_count; i++) {
 		uint8_t p = x->in.raw.prefixes[i].value;
 		if (p == 0x66 || p == 0xf2 || p == 0xf3 || p == 0xf0)
@@ -154,4 +173,6 @@ void emit_string(struct xctx *x)
 	}
 	e8(&x->e, op);
 	bias(x, VOFF(win_neg), src, dst, true);
+	if (seg >= 0)
+		bias_source_segment(x, seg, true);
 }

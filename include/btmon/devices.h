@@ -45,8 +45,11 @@ struct uart;
 struct uart *uart_new(struct irq_line irq, struct byte_sink out);
 void uart_free(struct uart *u);
 extern const struct io_ops uart_ops;
-/* Host side: a byte arrived for the guest. Returns false if the FIFO is full. */
+/* Host side: a byte arrived for the guest. Returns false if the FIFO was full
+ * (the byte is lost and LSR.OE set, as on the chip): check uart_rx_room first. */
 bool uart_push_rx(struct uart *u, uint8_t byte);
+/* Bytes the receive FIFO can take now (0 in loopback mode). */
+unsigned uart_rx_room(const struct uart *u);
 
 /* ---- Debug ports: isa-debug-exit (0xf4), the 0xe9 console, port 0x80. */
 struct debug_exit;

@@ -339,6 +339,13 @@ void uart_free(struct uart *u)
  * received: the FIFO was full (the byte is lost and LSR.OE is set, as on the
  * chip) or the UART is in loopback, where the serial input is disconnected.
  */
+unsigned uart_rx_room(const struct uart *u)
+{
+	if (u->mcr & MCR_LOOP)
+		return 0;
+	return uart_rx_capacity(u) - u->rx_count;
+}
+
 bool uart_push_rx(struct uart *u, uint8_t byte)
 {
 	if (u->mcr & MCR_LOOP)

@@ -16,6 +16,8 @@
  * `kick` again before entering the guest.
  */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -27,6 +29,7 @@
 #include "monitor.h"
 
 static struct vcpu *g_vcpu;
+static pthread_t g_vcpu_thread;
 static atomic_int g_kick;
 static timer_t g_timer;
 static bool g_timer_ok;
@@ -51,9 +54,15 @@ uint64_t irq_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+void irq_kick(void)
+{
+	pthread_kill(g_vcpu_thread, SIGRTMIN);
+}
+
 bt_status irq_init(struct machine *m)
 {
 	g_vcpu = m->vcpu;
+	g_vcpu_thread = pthread_self();
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_timer;
@@ -142,6 +151,7 @@ void irq_service(struct machine *m)
 {
 	do {
 		atomic_store(&g_kick, 0);
+		console_drain(m);
 		run_devices(m);
 		take_interrupt(m);
 		irq_update_poll(m);
@@ -158,18 +168,25 @@ void irq_halt(struct machine *m)
 	v->halted = 1;
 	while (!m->stop) {
 		atomic_store(&g_kick, 0);
+		console_drain(m);
 		uint64_t next = run_devices(m);
-		if (take_interrupt(m))
+		if (take_interrupt(m) || m->stop)
 			break;
-		if (next == UINT64_MAX && !board_intr(&m->board)) {
-			machine_stop(m, 1, true, "guest halted waiting for an interrupt, but no device "
-				     "will raise one (no timer programmed)");
-			return;
+		/* Sleep until the next device deadline or console input (the eventfd
+		 * makes input that arrives just before the sleep wake it at once). */
+		if (next == UINT64_MAX && !console_can_wake() && !console_pending()) {
+			machine_stop(m, 1, true, "guest halted waiting for an interrupt, but nothing "
+				     "can raise one (no timer programmed, no console input)");
+			break;
 		}
-		/* Sleep until the deadline; the timer signal (same deadline) may cut it short. */
-		struct timespec ts = { (time_t)(next / 1000000000u), (long)(next % 1000000000u) };
+		int timeout = -1;
+		if (next != UINT64_MAX) {
+			uint64_t now = irq_now_ns();
+			timeout = next <= now ? 0 : (int)((next - now + 999999) / 1000000);
+		}
+		struct pollfd pfd = { .fd = console_wake_fd(), .events = POLLIN };
 		m->stats.halt_sleeps++;
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		poll(&pfd, pfd.fd >= 0 ? 1 : 0, timeout);
 	}
 	irq_update_poll(m);
 }

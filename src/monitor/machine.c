@@ -213,8 +213,12 @@ bt_status machine_init(struct machine *m, const struct btmon_options *opt)
 		goto fail_trace;
 	if ((s = irq_init(m)) != BT_OK)
 		goto fail_signals;
+	if ((s = console_init(m)) != BT_OK)
+		goto fail_irq;
 	return BT_OK;
 
+fail_irq:
+	irq_fini();
 fail_signals:
 	signals_fini();
 fail_trace:
@@ -236,6 +240,7 @@ fail:
 void machine_fini(struct machine *m)
 {
 	fflush(stdout);
+	console_fini();
 	irq_fini();
 	signals_fini();
 	trace_close(&m->trace);

@@ -133,6 +133,21 @@ void irq_update_poll(struct machine *m);
 /* HLT at CPL 0: sleep until an interrupt is delivered (or stop the machine). */
 void irq_halt(struct machine *m);
 
+/* Wake the vCPU thread from another thread (console input). */
+void irq_kick(void);
+
+/* console.c: stdin → COM1, terminal raw mode and Ctrl-A escapes. */
+bt_status console_init(struct machine *m);
+void console_fini(void);
+/* Move queued input into the UART as its FIFO has room (vCPU thread). */
+void console_drain(struct machine *m);
+/* Input is queued that the UART could not take yet. */
+bool console_pending(void);
+/* More input may still arrive (stdin open). */
+bool console_can_wake(void);
+/* An eventfd that becomes readable when input arrives. */
+int console_wake_fd(void);
+
 /* segments.c */
 /* Load segment register s with selector sel (descriptor checks, cache).
  * Returns false after raising a guest exception. */

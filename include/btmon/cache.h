@@ -28,6 +28,7 @@ struct tc_key {
 };
 #define TC_MODE_CPL_MASK 3u         /* CPL the block was translated for */
 #define TC_MODE_PG       (1u << 2)  /* guest paging on */
+#define TC_MODE_STEP     (1u << 3)  /* guest TF: one-instruction blocks, never chained */
 
 /* One patchable exit of a block: a rel32 branch that first targets a stub. */
 struct tc_exit_desc {

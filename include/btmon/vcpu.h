@@ -46,7 +46,7 @@
 #define VCPU_SCRATCH_TOP  (VCPU_SCRATCH + 64)
 #define VCPU_FXSAVE       192
 #define VCPU_POLL         4096
-#define VCPU_IBT_NEG      (VCPU_POLL + 2 * 4096)
+#define VCPU_IBT_NEG      (VCPU_POLL + 4 * 4096)
 #define VCPU_IBT_HOST     (VCPU_IBT_NEG + 4 * VCPU_IBT_SIZE)
 
 #define VCPU_EXIT_INDIRECT_NUM 2   /* VCPU_EXIT_INDIRECT, for assembly */
@@ -92,6 +92,7 @@ struct vcpu_fault {
 	uint32_t write;       /* 1 if the access was a write (from the page-fault error code) */
 	uint32_t in_window;   /* 1 if host_addr is inside the current window or its guards */
 	uint32_t kind;        /* enum mmu_fault_kind, when in_window */
+	uint32_t trapno;      /* the host CPU's exception vector (SIGFPE: 0, 16 or 19) */
 	uint64_t host_rsi, host_rdi; /* raw, possibly biased by the window base (string ops) */
 };
 
@@ -114,8 +115,9 @@ struct vcpu {
 	uint64_t scratch[8];      /* a tiny stack for the PUSHF/POPF glue's pushfq/popfq */
 	uint8_t fxsave[512] __attribute__((aligned(16))); /* guest x87/SSE state in the monitor */
 
-	/* ---- poll pages (DESIGN.md §4): poll[vif >> 9] is read at every block entry ---- */
-	uint8_t poll[2][4096] __attribute__((aligned(4096)));
+	/* ---- poll pages (DESIGN.md §4): poll[vif >> 9] is read at every block entry;
+	 * POPF also adds TF (pages 2–3, never readable: a guest that sets TF exits) ---- */
+	uint8_t poll[4][4096] __attribute__((aligned(4096)));
 
 	/* ---- indirect-branch table: ibt_neg[i] = -guest_eip, ibt_host[i] = host code ---- */
 	uint32_t ibt_neg[VCPU_IBT_SIZE];

@@ -31,34 +31,58 @@ static bool pop32(struct machine *m, uint32_t *esp, uint32_t *val)
 	return true;
 }
 
+/* The error code of the fault that delivery itself raised (deliver_once). */
+static uint32_t nested_err;
+
+/* Fault `vec` while delivering an event; IDT-slot faults name the slot. */
+static int nested(unsigned fault, uint32_t err)
+{
+	nested_err = err;
+	return (int)fault;
+}
+
+/* Pushing the frame failed: a #PF on the stack page, or #SS if no RAM. */
+static int push_fault(struct machine *m, uint32_t ext)
+{
+	const struct mmu_pf *pf = &m->mmu.last_pf;
+	if (pf->err == 0xffffffffu)
+		return nested(X86_EXC_SS, ext);
+	m->vcpu->cr2 = pf->la;
+	return nested(X86_EXC_PF, pf->err);
+}
+
 /* Deliver one event. Returns -1 when it was delivered (or the machine
- * stopped), else the vector of the fault that delivery itself raised. */
+ * stopped), else the vector of the fault that delivery itself raised, with
+ * its error code in nested_err. ext: the EXT bit for those error codes (1
+ * unless a software interrupt is being delivered). */
 static int deliver_once(struct machine *m, unsigned vec, bool has_err, uint32_t err, bool soft)
 {
 	struct vcpu *v = m->vcpu;
-	uint32_t gate[2];
+	uint32_t gate[2], ext = soft ? 0 : 1, slot = vec * 8 + 2 + ext;
 	if (vec * 8 + 7 > v->idtr.limit || !mmu_read_gla(&m->mmu, v->idtr.base + vec * 8, gate, 8))
-		return X86_EXC_GP;
+		return nested(X86_EXC_GP, slot);
 	uint32_t type = (gate[1] >> 8) & 0x1f, dpl = X86_DESC_DPL(gate[1]);
+	if (type != X86_GATE_TASK && type != X86_GATE_INT32 && type != X86_GATE_TRAP32)
+		return nested(X86_EXC_GP, slot);
+	if (soft && dpl < v->cpl)
+		return nested(X86_EXC_GP, slot);
 	if (!(gate[1] & X86_DESC_P))
-		return X86_EXC_NP;
+		return nested(X86_EXC_NP, slot);
 	if (type == X86_GATE_TASK) {
 		machine_stop(m, 1, true, "interrupt %u goes through a task gate: hardware task switching "
 			     "is not supported", vec);
 		return -1;
 	}
-	if (type != X86_GATE_INT32 && type != X86_GATE_TRAP32)
-		return X86_EXC_GP;
-	if (soft && dpl < v->cpl)
-		return X86_EXC_GP;
 	uint16_t sel = (uint16_t)(gate[0] >> 16);
 	uint32_t target = (gate[0] & 0xffff) | (gate[1] & 0xffff0000u);
 	uint32_t lo, hi;
 	if ((sel & ~3u) == 0 || !seg_read_desc(m, sel, &lo, &hi) || !(X86_DESC_TYPE(hi) & X86_TYPE_CODE))
-		return X86_EXC_GP;
+		return nested(X86_EXC_GP, (sel & 0xfffcu) | ext);
 	unsigned new_cpl = X86_DESC_DPL(hi);
 	if (new_cpl > v->cpl)
-		return X86_EXC_GP;
+		return nested(X86_EXC_GP, (sel & 0xfffcu) | ext);
+	if (!(hi & X86_DESC_P))
+		return nested(X86_EXC_NP, (sel & 0xfffcu) | ext);
 
 	uint32_t eflags = vcpu_eflags(v) & ~X86_FL_RF;
 	uint32_t esp = v->gpr[X86_ESP];
@@ -68,15 +92,15 @@ static int deliver_once(struct machine *m, unsigned vec, bool has_err, uint32_t 
 	if (inner) {                  /* inner privilege: stack from the TSS */
 		uint32_t tss[3];
 		if (!mmu_read_gla(&m->mmu, v->tr.base, tss, 12))
-			return X86_EXC_TS;
+			return nested(X86_EXC_TS, (v->tr.sel & 0xfffcu) | ext);
 		new_ss = tss[2] & 0xffff;
 		esp = tss[1];
 		if (!push32(m, &esp, old_ss) || !push32(m, &esp, v->gpr[X86_ESP]))
-			return X86_EXC_SS;
+			return push_fault(m, ext);
 	}
 	if (!push32(m, &esp, eflags) || !push32(m, &esp, old_cs) || !push32(m, &esp, v->eip) ||
 	    (has_err && !push32(m, &esp, err)))
-		return X86_EXC_SS;
+		return push_fault(m, ext);
 	if (inner) {                  /* SS is checked against the new CPL */
 		unsigned saved = v->cpl;
 		v->cpl = new_cpl;
@@ -90,6 +114,7 @@ static int deliver_once(struct machine *m, unsigned vec, bool has_err, uint32_t 
 	v->seg[X86_CS].flags = hi & 0x00f0ff00u;
 	set_cpl(m, new_cpl);
 	v->eip = target;
+	m->stats.events_delivered++;
 	if (type == X86_GATE_INT32)
 		v->vif = 0;
 	v->vflags &= ~(X86_FL_TF | X86_FL_NT | X86_FL_RF | X86_FL_VM);
@@ -121,6 +146,22 @@ static bool capture(struct machine *m, unsigned vec, bool has_err, uint32_t err)
 	return true;
 }
 
+/* SDM Vol. 3A Table 6-5: contributory exceptions are #DE, #TS, #NP, #SS, #GP. */
+static bool contributory(unsigned v)
+{
+	return v == X86_EXC_DE || (v >= X86_EXC_TS && v <= X86_EXC_GP);
+}
+
+/* Does fault `second`, raised while delivering `first`, make a #DF? */
+static bool double_fault(unsigned first, unsigned second)
+{
+	if (contributory(first))
+		return contributory(second);
+	if (first == X86_EXC_PF)
+		return contributory(second) || second == X86_EXC_PF;
+	return false;   /* a benign first exception: handle the second one serially */
+}
+
 void deliver_exception(struct machine *m, unsigned vec, bool has_err, uint32_t err)
 {
 	if (capture(m, vec, has_err, err))
@@ -134,6 +175,11 @@ void deliver_exception(struct machine *m, unsigned vec, bool has_err, uint32_t e
 		return;
 	if (vec == X86_EXC_DF) {
 		triple_fault(m, (unsigned)again);
+		return;
+	}
+	if (!double_fault(vec, (unsigned)again)) {
+		/* Handled serially (SDM Vol. 3A Table 6-5): deliver the second fault. */
+		deliver_exception(m, (unsigned)again, X86_EXC_HAS_ERRCODE((unsigned)again), nested_err);
 		return;
 	}
 	again = deliver_once(m, X86_EXC_DF, true, 0, false);
@@ -160,7 +206,7 @@ void deliver_external(struct machine *m, unsigned vec)
 {
 	int again = deliver_once(m, vec, false, 0, false);
 	if (again >= 0 && !m->stop)
-		deliver_exception(m, (unsigned)again, true, vec * 8 + 2 + 1);   /* EXT bit */
+		deliver_exception(m, (unsigned)again, X86_EXC_HAS_ERRCODE((unsigned)again), nested_err);
 }
 
 void deliver_software_int(struct machine *m, unsigned vec, uint32_t next_eip)
@@ -173,7 +219,7 @@ void deliver_software_int(struct machine *m, unsigned vec, uint32_t next_eip)
 	int again = deliver_once(m, vec, false, 0, true);
 	if (again >= 0 && !m->stop) {
 		v->eip = at;   /* the INT faults: EIP at the INT, error code names the IDT slot */
-		deliver_exception(m, (unsigned)again, true, vec * 8 + 2);
+		deliver_exception(m, (unsigned)again, X86_EXC_HAS_ERRCODE((unsigned)again), nested_err);
 	}
 }
 

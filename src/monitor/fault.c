@@ -12,38 +12,6 @@
 
 #include "monitor.h"
 
-/* Emulate a load/store to a guest-physical hole (no RAM): reads return
- * all-ones, writes are dropped (counted). Only plain MOV forms for now. */
-static bool emulate_hole_access(struct machine *m, gla_t eip)
-{
-	ZydisDecodedInstruction in;
-	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-	struct vcpu *v = m->vcpu;
-	if (!emulate_decode(m, eip, &in, ops))
-		return false;
-	bool mov = in.mnemonic == ZYDIS_MNEMONIC_MOV || in.mnemonic == ZYDIS_MNEMONIC_MOVZX ||
-		   in.mnemonic == ZYDIS_MNEMONIC_MOVSX;
-	if (!mov)
-		return false;
-	if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER) {
-		int r = ZydisRegisterGetId(ops[0].reg.value);
-		ZydisRegisterClass c = ZydisRegisterGetClass(ops[0].reg.value);
-		if (c == ZYDIS_REGCLASS_GPR32)
-			v->gpr[r] = 0xffffffffu;
-		else if (c == ZYDIS_REGCLASS_GPR16)
-			v->gpr[r] |= 0xffffu;
-		else if (c == ZYDIS_REGCLASS_GPR8)
-			v->gpr[r & 3] |= (r >= 4) ? 0xff00u : 0xffu;
-		else
-			return false;
-		if (in.mnemonic == ZYDIS_MNEMONIC_MOVZX && ops[1].size < ops[0].size)
-			v->gpr[r] = (1u << ops[1].size) - 1;
-	}
-	m->stats.mmio_emulated++;
-	v->eip = eip + in.length;
-	return true;
-}
-
 /*
  * The guest wrote into the code page of the block it is running, which is now
  * dropped: its remaining host code is stale. Finish the writing instruction
@@ -90,8 +58,9 @@ void fault_handle(struct machine *m)
 	trace_event(&m->trace, TRACE_FAULT, eip, "fault", "signal %d at host %p, address %#llx%s",
 		    f->signo, rip, (unsigned long long)f->host_addr, f->write ? " (write)" : "");
 	switch (f->signo) {
-	case SIGFPE:
-		deliver_exception(m, X86_EXC_DE, false, 0);
+	case SIGFPE:   /* the host's trap number tells #DE, x87 #MF and SIMD #XM apart */
+		deliver_exception(m, f->trapno == X86_EXC_MF ? X86_EXC_MF :
+				     f->trapno == X86_EXC_XM ? X86_EXC_XM : X86_EXC_DE, false, 0);
 		return;
 	case SIGILL:
 		deliver_exception(m, X86_EXC_UD, false, 0);
@@ -108,19 +77,25 @@ void fault_handle(struct machine *m)
 		return;
 	}
 	switch (f->kind) {
-	case MMU_FAULT_CODE_WRITE:
+	case MMU_FAULT_CODE_WRITE: {
+		gpa_t pa;
 		m->stats.code_write_faults++;
-		machine_code_written(m, f->guest_addr & BT_PAGE_MASK);
+		if (!mmu_gla_to_gpa(&m->mmu, f->guest_addr, &pa)) {
+			machine_stop(m, 70, true, "code write fault at 0x%08x with no mapping", f->guest_addr);
+			return;
+		}
+		machine_code_written(m, pa & BT_PAGE_MASK);
 		v->resume_rip = (uint64_t)(uintptr_t)(b->host + e->host_off);
 		if (!b->valid)
 			step_one_instruction(m, b, e);
 		return;
+	}
 	case MMU_FAULT_GUEST_PF:
 		deliver_mmu_fault(m);
 		return;
 	case MMU_FAULT_MMIO:
-		if (!emulate_hole_access(m, eip))
-			machine_stop(m, 1, true, "guest access to 0x%08x, where there is no RAM, "
+		if (!mmio_emulate(m, eip))
+			machine_stop(m, 1, true, "guest access to linear 0x%08x, where there is no RAM, "
 				     "by an instruction btmon cannot emulate there yet", f->guest_addr);
 		return;
 	case MMU_FAULT_WRAP:

@@ -42,7 +42,7 @@ static void on_timer(int sig)
 	atomic_store(&g_kick, 1);
 	g_armed = UINT64_MAX;               /* it fired */
 	if (g_vcpu) {
-		mprotect(g_vcpu->poll, sizeof(g_vcpu->poll), PROT_NONE);
+		mprotect(g_vcpu->poll, 2 * 4096, PROT_NONE);
 		g_prot[0] = g_prot[1] = PROT_NONE;
 	}
 }

@@ -50,6 +50,7 @@ struct machine_stats {
 	uint64_t interrupts;                      /* external interrupts delivered */
 	uint64_t halt_sleeps;                     /* host sleeps in HLT */
 	uint64_t resets;
+	uint64_t events_delivered;                /* exceptions and interrupts through the IDT */
 	uint64_t smc_steps;                       /* writes into the running block, finished by stepping */
 };
 
@@ -116,6 +117,10 @@ gla_t emulate_ea(struct machine *m, const ZydisDecodedOperand *op);
 
 /* fault.c: a host fault in translated code (vcpu->fault is filled in). */
 void fault_handle(struct machine *m);
+
+/* mmio.c: emulate the instruction at eip that touched a guest-physical hole
+ * (reads all-ones, writes dropped); false if btmon cannot. */
+bool mmio_emulate(struct machine *m, gla_t eip);
 
 /* signals.c */
 bt_status signals_init(struct machine *m);

@@ -42,7 +42,13 @@ static bool code_gla_to_gpa(void *ctx, gla_t la, gpa_t *pa)
 
 static uint32_t current_mode(const struct vcpu *v)
 {
-	return (v->cpl & TC_MODE_CPL_MASK) | ((v->cr0 & X86_CR0_PG) ? TC_MODE_PG : 0);
+	return (v->cpl & TC_MODE_CPL_MASK) | ((v->cr0 & X86_CR0_PG) ? TC_MODE_PG : 0) |
+	       ((v->vflags & X86_FL_TF) ? TC_MODE_STEP : 0);
+}
+
+static bool stepping(const struct vcpu *v)
+{
+	return v->vflags & X86_FL_TF;
 }
 
 /* Instruction fetch at eip failed: #PF, or a stop if there is no RAM at all. */
@@ -131,7 +137,7 @@ static struct tc_block *follow_branch(struct machine *m)
 	struct vcpu *v = m->vcpu;
 	v->eip = v->exit_eip;
 	struct tc_block *to = machine_block_at(m, v->eip);
-	if (!to || !m->chain)
+	if (!to || !m->chain || stepping(v))
 		return to;
 	struct tc_block *from = tc_find_by_host(&m->tc, (void *)(uintptr_t)v->exit_link);
 	struct tc_exit *e = from ? tc_find_exit(from, (void *)(uintptr_t)v->exit_link) : NULL;
@@ -148,7 +154,7 @@ static struct tc_block *follow_indirect(struct machine *m)
 	struct vcpu *v = m->vcpu;
 	v->eip = v->exit_eip;
 	struct tc_block *to = machine_block_at(m, v->eip);
-	if (to && m->chain)
+	if (to && m->chain && !stepping(v))
 		vcpu_ibt_insert(v, to->eip, to->host);
 	return to;
 }
@@ -158,6 +164,21 @@ static const char *const exit_names[VCPU_EXIT_NREASONS] = {
 	[VCPU_EXIT_EMULATE] = "emulate", [VCPU_EXIT_POLL] = "poll", [VCPU_EXIT_FAULT] = "fault",
 	[VCPU_EXIT_UD] = "ud",
 };
+
+/*
+ * Guest TF: one guest instruction ran as its own block. Unless it raised an
+ * event (whose delivery clears TF) or must be restarted, take the #DB trap
+ * with DR6.BS set, EIP at the next instruction (SDM Vol. 3A §17.3.1.4).
+ */
+static void single_step_trap(struct machine *m, uint64_t delivered, struct tc_block **next)
+{
+	struct vcpu *v = m->vcpu;
+	if (m->stop || v->resume_rip || m->stats.events_delivered != delivered)
+		return;
+	*next = NULL;
+	v->dr[6] |= 1u << 14;   /* BS */
+	deliver_exception(m, X86_EXC_DB, false, 0);
+}
 
 const char *run_exit_name(unsigned r)
 {
@@ -197,6 +218,8 @@ int machine_run(struct machine *m)
 			trace_exec(&m->trace, b);
 			entry = b->host;
 		}
+		bool step = stepping(v) && !v->resume_rip;
+		uint64_t delivered = m->stats.events_delivered;
 		uint32_t reason = vcpu_enter(v, entry);
 		b = NULL;
 		if (reason >= VCPU_EXIT_NREASONS)
@@ -233,6 +256,8 @@ int machine_run(struct machine *m)
 		default:
 			machine_stop(m, 70, true, "translated code returned with no exit reason");
 		}
+		if (step && reason != VCPU_EXIT_POLL)
+			single_step_trap(m, delivered, &b);
 	}
 	return m->exit_status;
 }

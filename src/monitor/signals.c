@@ -94,10 +94,6 @@ static void on_signal(int sig, siginfo_t *si, void *ctx)
 	struct machine *m = g_machine;
 	if (m && sig == SIGTRAP && on_step(m, g))
 		return;
-	if (m && m->vcpu->single_step) {          /* a fault while stepping ends the step */
-		m->vcpu->single_step = 0;
-		g[REG_EFL] &= ~(greg_t)X86_FL_TF;
-	}
 	if (!m || !in_translated_code(m, (uint64_t)g[REG_RIP])) {
 		die_in_monitor(sig, si, uc);
 		return;
@@ -119,8 +115,13 @@ static void on_signal(int sig, siginfo_t *si, void *ctx)
 		f->in_window = 1;          /* below the window: a string op ran under 0 */
 		f->kind = MMU_FAULT_WRAP;
 	}
+	if (v->single_step) {      /* a fault (other than a fill) ends the step */
+		v->single_step = 0;
+		g[REG_EFL] &= ~(greg_t)X86_FL_TF;
+	}
 	f->signo = sig;
 	f->si_code = si->si_code;
+	f->trapno = (uint32_t)g[REG_TRAPNO];
 	f->host_rip = (uint64_t)g[REG_RIP];
 	f->host_addr = addr;
 	f->host_rsi = (uint64_t)g[REG_RSI];

@@ -37,6 +37,7 @@ struct vcpu *vcpu_new(void)
 	if (p == MAP_FAILED)
 		return NULL;
 	struct vcpu *v = p;
+	mprotect(v->poll[2], 2 * 4096, PROT_NONE);   /* the TF pages: reading one always exits */
 	v->exit_tramp = (uint64_t)(uintptr_t)vcpu_exit_common;
 	vcpu_ibt_flush(v);
 	__builtin_cpu_init();

@@ -228,6 +228,13 @@ bool emit_load_target(struct xctx *x)
 
 void emit_ibt_lookup(struct xctx *x)
 {
+	if (x->env->mode & TC_MODE_STEP) {   /* stepping: every branch returns to the monitor */
+		x64_mov_store32(&x->e, 0, H_R14, mem_b(H_VCPU, VOFF(exit_eip)));
+		x64_mov_store_imm32(&x->e, 0, mem_b(H_VCPU, VOFF(exit_reason)), VCPU_EXIT_INDIRECT);
+		jmp_tramp(x);
+		x->ended = true;
+		return;
+	}
 	static const uint8_t movzx[2] = { 0x0f, 0xb7 }, xchg = 0x87;
 	struct emit *e = &x->e;
 	x64_rr_insn(e, 0, movzx, 2, H_R13, H_R14);

@@ -94,6 +94,12 @@ void emit_popf(struct xctx *x)
 	x64_mov_rr32(&x->e, H_R13, H_R12);
 	and_imm(x, H_R13, virt);
 	x64_mov_store32(&x->e, 0, H_R13, mem_b(H_VCPU, VOFF(vflags)));
+	/* r11d = TF ? 0x400 : 0 — added to the poll index below, it selects the
+	 * never-readable poll pages 2–3, so setting TF exits to the monitor. */
+	x64_mov_rr32(&x->e, H_R11, H_R12);
+	and_imm(x, H_R11, X86_FL_TF);
+	static const uint8_t shl2[] = { 0x41, 0xc1, 0xe3, 0x02 };   /* shl r11d, 2 */
+	ebytes(&x->e, shl2, sizeof(shl2));
 	and_imm(x, H_R12, X86_FL_HOST);
 	x64_rr_insn(&x->e, 0, &OP_AND_OR_IMM, 1, 1, H_R12);   /* or r12d, 0x202 */
 	e32(&x->e, X86_FL_IF | X86_FL_FIXED1);
@@ -103,7 +109,13 @@ void emit_popf(struct xctx *x)
 	e8(&x->e, 0x54);                 /* push r12 */
 	e8(&x->e, 0x9d);                 /* popfq */
 	x64_mov_rr64(&x->e, H_RSP, H_R13);
-	emit_poll(x, x->next, true);
+	/* poll page (IF | TF) — flag-free from here on */
+	static const uint8_t mov8 = 0x8a;
+	xlate_map(x, x->next, TC_MAP_PROLOGUE, 0);
+	x64_mov_load32(&x->e, 0, H_R13, mem_b(H_VCPU, VOFF(vif)));
+	x64_lea(&x->e, 0, H_R13, (struct x64_mem){ .base = H_R13, .index = H_R11 });
+	struct x64_mem m = { .base = H_VCPU, .index = H_R13, .scale = 3, .disp = VOFF(poll) };
+	x64_mem_insn(&x->e, 0, NULL, 0, &mov8, 1, H_R13, &m);
 }
 
 void emit_mov_from_sreg(struct xctx *x)

@@ -114,6 +114,8 @@ bt_status xlate_block(const struct xlate_env *env, gla_t eip, struct xlate_block
 	x.e = (struct emit){ .buf = out->code, .cap = sizeof(out->code) };
 	ZydisDecoderInit(&x.dec, ZYDIS_MACHINE_MODE_LONG_COMPAT_32, ZYDIS_STACK_WIDTH_32);
 	unsigned max = env->max_insns ? env->max_insns : XLATE_MAX_INSNS;
+	if (env->mode & TC_MODE_STEP)
+		max = 1;
 	if (max > XLATE_MAX_INSNS - 1)
 		max = XLATE_MAX_INSNS - 1;   /* room for one more after an STI (below) */
 
@@ -128,7 +130,7 @@ bt_status xlate_block(const struct xlate_env *env, gla_t eip, struct xlate_block
 	out->end_reason = "instruction limit";
 	/* The instruction after STI runs before any interrupt (the STI shadow):
 	 * never end a block on the instruction cap right after an STI. */
-	while (!x.ended && (out->nnotes < max || x.sti_shadow)) {
+	while (!x.ended && (out->nnotes < max || (x.sti_shadow && max > 1))) {
 		x.eip = eip + off;
 		x.bytes = out->guest + off;
 		if (!decode_at(&x, x.bytes, got - off)) {

@@ -65,23 +65,37 @@ static void install_boot_gdt(struct machine *m)
 }
 
 struct kernel_image {
-	const uint8_t *img;
-	size_t len;
+	const uint8_t *img, *initrd;
+	size_t len, initrd_len;
 	const char *name;
 };
 
-static int boot_multiboot(struct machine *m, void *ctx)
+/* A bzImage has "HdrS" at 0x202 (Linux boot protocol); anything else is Multiboot. */
+static bool is_bzimage(const uint8_t *img, size_t len)
+{
+	return len > 0x206 && memcmp(img + 0x202, "HdrS", 4) == 0;
+}
+
+/* Load the kernel (Multiboot or Linux) and set the entry state: protected
+ * mode, flat __BOOT_CS 0x10 / __BOOT_DS 0x18, IF=0, paging off. */
+static int boot_kernel(struct machine *m, void *ctx)
 {
 	const struct kernel_image *k = ctx;
-	const uint8_t *img = k->img;
-	size_t len = k->len;
-	const char *name = k->name;
 	struct boot_state st;
 	char err[256] = "";
 	struct boot_ram ram = { m->mmu.ram, m->mmu.ram_size };
-	bt_status s = multiboot_load(img, len, m->opt->append, ram, &st, err, sizeof(err));
+	bt_status s;
+	bool linux_kernel = is_bzimage(k->img, k->len);
+	if (linux_kernel)
+		s = linux_load(k->img, k->len, k->initrd, k->initrd_len, m->opt->append, ram, &st,
+			       err, sizeof(err));
+	else if (k->initrd)
+		return fprintf(stderr, "btmon: -initrd: %s is a Multiboot kernel, which takes no "
+			       "initrd (use a bzImage)\n", k->name), 2;
+	else
+		s = multiboot_load(k->img, k->len, m->opt->append, ram, &st, err, sizeof(err));
 	if (s != BT_OK) {
-		fprintf(stderr, "btmon: %s: %s\n", name, err[0] ? err : bt_status_str(s));
+		fprintf(stderr, "btmon: %s: %s\n", k->name, err[0] ? err : bt_status_str(s));
 		return 2;
 	}
 	struct vcpu *v = m->vcpu;
@@ -90,6 +104,7 @@ static int boot_multiboot(struct machine *m, void *ctx)
 	v->eip = st.eip;
 	v->gpr[X86_EAX] = st.eax;
 	v->gpr[X86_EBX] = st.ebx;
+	v->gpr[X86_ESI] = st.esi;
 	return 0;
 }
 
@@ -146,15 +161,24 @@ int main(int argc, char **argv)
 		free(owned);
 		return 1;
 	}
-	struct kernel_image k = { img, len, name };
-	m.boot = boot_multiboot;
+	size_t initrd_len = 0;
+	uint8_t *initrd = NULL;
+	if (opt.initrd && !(initrd = read_file(opt.initrd, &initrd_len))) {
+		fprintf(stderr, "btmon: -initrd: cannot read '%s': %s\n", opt.initrd, strerror(errno));
+		machine_fini(&m);
+		free(owned);
+		return 2;
+	}
+	struct kernel_image k = { img, initrd, len, initrd_len, name };
+	m.boot = boot_kernel;
 	m.boot_ctx = &k;
-	int rc = boot_multiboot(&m, &k);
+	int rc = boot_kernel(&m, &k);
 	if (rc == 0) {
 		machine_run(&m);
 		rc = finish(&m);
 	}
 	machine_fini(&m);
 	free(owned);
+	free(initrd);
 	return rc;
 }

@@ -34,12 +34,27 @@ static atomic_int g_kick;
 static timer_t g_timer;
 static bool g_timer_ok;
 static uint64_t g_armed = UINT64_MAX;   /* deadline the timer is set for */
+static atomic_uint g_timer_gen;         /* bumped by every timer signal */
 static int g_prot[2] = { -1, -1 };      /* current protection of the poll pages */
+
+static atomic_int g_status_wanted;
+
+/* SIGUSR1: print where the guest is (at the next block boundary). */
+static void on_status(int sig)
+{
+	(void)sig;
+	atomic_store(&g_status_wanted, 1);
+	atomic_store(&g_kick, 1);
+	atomic_fetch_add(&g_timer_gen, 1);
+	if (g_vcpu)
+		mprotect(g_vcpu->poll, 2 * 4096, PROT_NONE);
+}
 
 static void on_timer(int sig)
 {
 	(void)sig;
 	atomic_store(&g_kick, 1);
+	atomic_fetch_add(&g_timer_gen, 1);
 	g_armed = UINT64_MAX;               /* it fired */
 	if (g_vcpu) {
 		mprotect(g_vcpu->poll, 2 * 4096, PROT_NONE);
@@ -70,6 +85,9 @@ bt_status irq_init(struct machine *m)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGRTMIN, &sa, NULL) != 0)
 		return BT_ERR_HOST;
+	sa.sa_handler = on_status;
+	if (sigaction(SIGUSR1, &sa, NULL) != 0)
+		return BT_ERR_HOST;
 	struct sigevent sev;
 	memset(&sev, 0, sizeof(sev));
 	sev.sigev_notify = SIGEV_THREAD_ID;
@@ -87,6 +105,7 @@ void irq_fini(void)
 		timer_delete(g_timer);
 	g_timer_ok = false;
 	signal(SIGRTMIN, SIG_DFL);
+	signal(SIGUSR1, SIG_DFL);
 	g_vcpu = NULL;
 }
 
@@ -120,9 +139,13 @@ void irq_update_poll(struct machine *m)
 {
 	struct vcpu *v = m->vcpu;
 	bool intr = board_intr(&m->board);
-	bool kick = atomic_load(&g_kick);
-	set_poll(v, 0, kick ? PROT_NONE : PROT_READ);
-	set_poll(v, 1, (intr || kick) ? PROT_NONE : PROT_READ);
+	unsigned gen;
+	do {   /* a timer signal in between changes the pages behind g_prot's back: redo */
+		gen = atomic_load(&g_timer_gen);
+		bool kick = atomic_load(&g_kick);
+		set_poll(v, 0, kick ? PROT_NONE : PROT_READ);
+		set_poll(v, 1, (intr || kick) ? PROT_NONE : PROT_READ);
+	} while (gen != atomic_load(&g_timer_gen));
 }
 
 /* Run the devices' clocks; returns the next deadline. */
@@ -147,8 +170,23 @@ static bool take_interrupt(struct machine *m)
 	return true;
 }
 
+static void print_status(struct machine *m)
+{
+	const struct vcpu *v = m->vcpu;
+	const struct machine_stats *st = &m->stats;
+	fprintf(stderr, "btmon: status: EIP=%08x CPL=%u IF=%u CR3=%08x exits: branch %llu indirect %llu "
+		"emulate %llu poll %llu fault %llu; interrupts %llu, blocks %llu, PIC INTR %d\n",
+		v->eip, v->cpl, v->vif ? 1 : 0, v->cr3,
+		(unsigned long long)st->exits[VCPU_EXIT_BRANCH], (unsigned long long)st->exits[VCPU_EXIT_INDIRECT],
+		(unsigned long long)st->exits[VCPU_EXIT_EMULATE], (unsigned long long)st->exits[VCPU_EXIT_POLL],
+		(unsigned long long)st->exits[VCPU_EXIT_FAULT], (unsigned long long)st->interrupts,
+		(unsigned long long)m->tc.stats.blocks, board_intr(&m->board));
+}
+
 void irq_service(struct machine *m)
 {
+	if (atomic_exchange(&g_status_wanted, 0))
+		print_status(m);
 	do {
 		atomic_store(&g_kick, 0);
 		console_drain(m);

@@ -47,6 +47,8 @@ struct tc_map_entry {
 };
 #define TC_MAP_STRING 1u    /* RSI/RDI are biased by the window base in here */
 #define TC_MAP_STRSEG_SHIFT 8  /* bits 8–10: 1 + segment whose base also biases RSI (0: flat) */
+#define TC_MAP_STR_SRC 0x10u   /* with TC_MAP_STRING: RSI is biased */
+#define TC_MAP_STR_DST 0x20u   /* with TC_MAP_STRING: RDI is biased */
 #define TC_MAP_STUB   2u    /* exit stubs: no guest instruction, guest_eip = exit target */
 #define TC_MAP_PROLOGUE 4u  /* block-entry poll: state is that of guest_eip's start */
 

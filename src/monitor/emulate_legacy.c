@@ -66,7 +66,7 @@ static enum emu_result op_aaa_aas(struct machine *m, const struct emu_insn *e)
 	uint8_t lo = (uint8_t)(ax & 0x0f);
 	set_ax(v, lo, (uint8_t)(ax >> 8));
 	uint32_t f = adj ? (X86_FL_CF | X86_FL_AF) : 0;
-	set_flags(v, X86_FL_CF | X86_FL_AF | X86_FL_OF, f, (uint8_t)ax, true);
+	set_flags(v, X86_FL_CF | X86_FL_AF | X86_FL_OF, f, lo, true);   /* SF/ZF/PF: final AL */
 	return EMU_NEXT;
 }
 
@@ -82,11 +82,17 @@ static enum emu_result op_aam_aad(struct machine *m, const struct emu_insn *e)
 		}
 		a = (uint8_t)(al(v) % base);
 		set_ax(v, a, (uint8_t)(al(v) / base));
-	} else {
-		a = (uint8_t)(al(v) + ah(v) * base);
-		set_ax(v, a, 0);
+		set_flags(v, X86_FL_CF | X86_FL_AF | X86_FL_OF, 0, a, true);
+		return EMU_NEXT;
 	}
-	set_flags(v, X86_FL_CF | X86_FL_AF | X86_FL_OF, 0, a, true);
+	/* AAD: flags as the 8-bit ADD AL + (AH * imm8) that produces the result. */
+	uint8_t t = (uint8_t)(ah(v) * base), l = al(v);
+	unsigned sum = (unsigned)l + t;
+	a = (uint8_t)sum;
+	uint32_t f = (sum > 0xff ? X86_FL_CF : 0) | (((l & 0xf) + (t & 0xf)) > 0xf ? X86_FL_AF : 0) |
+		     (((l ^ a) & (t ^ a) & 0x80) ? X86_FL_OF : 0);
+	set_ax(v, a, 0);
+	set_flags(v, X86_FL_CF | X86_FL_AF | X86_FL_OF, f, a, true);
 	return EMU_NEXT;
 }
 
@@ -138,6 +144,29 @@ static enum emu_result op_bound(struct machine *m, const struct emu_insn *e)
 	return EMU_NEXT;
 }
 
+/* PUSHA/POPA with a 16-bit operand size (66 60 / 66 61). */
+static enum emu_result op_pusha16(struct machine *m, const struct emu_insn *e)
+{
+	struct vcpu *v = m->vcpu;
+	uint16_t w[8];
+	uint32_t esp = v->gpr[X86_ESP];
+	if (e->in.mnemonic == ZYDIS_MNEMONIC_PUSHA) {
+		for (unsigned r = 0; r < 8; r++)      /* AX CX DX BX SP BP SI DI, AX highest */
+			w[7 - r] = (uint16_t)v->gpr[r];
+		if (!emu_write_mem(m, esp - 16, w, 16))
+			return EMU_EXCEPTION;
+		v->gpr[X86_ESP] = esp - 16;
+		return EMU_NEXT;
+	}
+	if (!emu_read_mem(m, esp, w, 16))
+		return EMU_EXCEPTION;
+	for (unsigned r = 0; r < 8; r++)
+		if (r != X86_ESP)
+			v->gpr[r] = (v->gpr[r] & 0xffff0000u) | w[7 - r];
+	v->gpr[X86_ESP] = esp + 16;
+	return EMU_NEXT;
+}
+
 /* ENTER size, level with level > 0 (level 0 is translated inline). */
 static enum emu_result op_enter(struct machine *m, const struct emu_insn *e)
 {
@@ -175,6 +204,7 @@ static const struct emu_row legacy_rows[] = {
 	{ ZYDIS_MNEMONIC_AAM, op_aam_aad }, { ZYDIS_MNEMONIC_AAD, op_aam_aad },
 	{ ZYDIS_MNEMONIC_SALC, op_salc }, { ZYDIS_MNEMONIC_ARPL, op_arpl },
 	{ ZYDIS_MNEMONIC_BOUND, op_bound }, { ZYDIS_MNEMONIC_ENTER, op_enter },
+	{ ZYDIS_MNEMONIC_PUSHA, op_pusha16 }, { ZYDIS_MNEMONIC_POPA, op_pusha16 },
 };
 
 emu_fn emulate_legacy_lookup(const struct emu_insn *e)

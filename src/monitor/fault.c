@@ -50,8 +50,10 @@ void fault_handle(struct machine *m)
 	if (e->flags & TC_MAP_STRING) {
 		unsigned seg = (e->flags >> TC_MAP_STRSEG_SHIFT) & 7u;
 		uint32_t src_base = seg ? v->seg_base[seg - 1] : 0;
-		v->gpr[X86_ESI] = (uint32_t)(f->host_rsi - v->win_base - src_base);
-		v->gpr[X86_EDI] = (uint32_t)(f->host_rdi - v->win_base);
+		if (e->flags & TC_MAP_STR_SRC)
+			v->gpr[X86_ESI] = (uint32_t)(f->host_rsi - v->win_base - src_base);
+		if (e->flags & TC_MAP_STR_DST)
+			v->gpr[X86_EDI] = (uint32_t)(f->host_rdi - v->win_base);
 	}
 	if (v->exit_reason == VCPU_EXIT_POLL)
 		return;   /* at a boundary: the run loop services interrupts and continues at EIP */

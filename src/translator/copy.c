@@ -19,12 +19,23 @@ static bool is_segment_prefix(uint8_t p)
 }
 
 /* Legacy prefixes other than segment overrides and 0x67, in guest order. */
+/*
+ * Legacy prefixes other than segment overrides and 0x67, in guest order,
+ * without redundant repeats: only the last of F2/F3 counts, and a prefix
+ * given twice counts once. Guest code may pad an instruction with prefixes up
+ * to 15 bytes; adding 65 67 (and a SIB) must not push it past the limit.
+ */
 static unsigned legacy_prefixes(const struct xctx *x, uint8_t *out)
 {
-	unsigned n = 0;
-	for (unsigned i = 0; i < x->in.raw.prefix_count; i++) {
+	unsigned n = 0, count = x->in.raw.prefix_count;
+	for (unsigned i = 0; i < count; i++) {
 		uint8_t p = x->in.raw.prefixes[i].value;
-		if (!is_segment_prefix(p) && p != 0x67)
+		bool later = false;
+		for (unsigned j = i + 1; j < count && !later; j++) {
+			uint8_t q = x->in.raw.prefixes[j].value;
+			later = q == p || ((p == 0xf2 || p == 0xf3) && (q == 0xf2 || q == 0xf3));
+		}
+		if (!is_segment_prefix(p) && p != 0x67 && !later)
 			out[n++] = p;
 	}
 	return n;

@@ -144,6 +144,10 @@ static uint8_t opcode_byte(const struct xctx *x)
 static enum xlate_rule classify_raw(const struct xctx *x, const char **why)
 {
 	uint8_t op = opcode_byte(x);
+	if (x->in.mnemonic == ZYDIS_MNEMONIC_MASKMOVQ || x->in.mnemonic == ZYDIS_MNEMONIC_MASKMOVDQU) {
+		*why = "maskmov (implicit [edi]) → RDI biased by the window base, un-biased after";
+		return XR_STRING;
+	}
 	if (x->in.opcode_map != ZYDIS_OPCODE_MAP_DEFAULT)
 		return XR_NRULES;
 	if (op >= 0x40 && op <= 0x4f) {

@@ -159,9 +159,32 @@ static void bias_source_segment(struct xctx *x, int seg, bool unbias)
 	}
 }
 
+/* MASKMOVQ/MASKMOVDQU store to DS:[EDI]: same treatment as STOS. */
+static void emit_maskmov(struct xctx *x)
+{
+	if (x->in.address_width != 32 ||
+	    (x->in.attributes & (ZYDIS_ATTRIB_HAS_SEGMENT_FS | ZYDIS_ATTRIB_HAS_SEGMENT_GS))) {
+		x->fail = "maskmov with 16-bit addressing or an fs:/gs: override is not supported";
+		return;
+	}
+	x->out->map[x->nmap - 1].flags |= TC_MAP_STR_DST;
+	bias(x, VOFF(win_base), false, true, false);
+	for (unsigned i = 0; i < x->in.length; i++) {
+		uint8_t b = x->bytes[i];
+		bool prefix = i < x->in.raw.prefix_count;
+		if (!prefix || (b != 0x67 && b != 0x26 && b != 0x2e && b != 0x36 && b != 0x3e))
+			e8(&x->e, b);
+	}
+	bias(x, VOFF(win_neg), false, true, true);
+}
+
 void emit_string(struct xctx *x)
 {
 	uint8_t op = x->in.opcode;
+	if (x->in.opcode_map != ZYDIS_OPCODE_MAP_DEFAULT) {
+		emit_maskmov(x);
+		return;
+	}
 	bool src = op == 0xa4 || op == 0xa5 || op == 0xa6 || op == 0xa7 || op == 0xac || op == 0xad;
 	bool dst = op != 0xac && op != 0xad;
 	int seg = -1;
@@ -175,6 +198,7 @@ void emit_string(struct xctx *x)
 		seg = X86_GS;
 	if (seg >= 0)
 		x->out->map[x->nmap - 1].flags |= (uint16_t)((seg + 1) << TC_MAP_STRSEG_SHIFT);
+	x->out->map[x->nmap - 1].flags |= (uint16_t)((src ? TC_MAP_STR_SRC : 0) | (dst ? TC_MAP_STR_DST : 0));
 	bias(x, VOFF(win_base), src, dst, false);
 	if (seg >= 0)
 		bias_source_segment(x, seg, false);

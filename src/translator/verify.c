@@ -8,7 +8,7 @@
  * note does. Then:
  *   - every memory access is gs:[addr32] (inside the window), or a
  *     VirtualCPU access [r15 + disp] / [r15 + r13*n + disp] (polls, IBT);
- *   - a string instruction's implicit [rsi]/[rdi] with 64-bit addressing is
+ *   - a string instruction's (or MASKMOVQ/MASKMOVDQU's) implicit [rsi]/[rdi] with 64-bit addressing is
  *     allowed only inside an XR_STRING note (its glue biases RSI/RDI by the
  *     window base);
  *   - the host stack (push/pop/call/ret/pushfq/popfq) is used only inside
@@ -108,7 +108,9 @@ static const char *check_mem(const struct vinsn *v, const ZydisDecodedOperand *o
 		return NULL;                                    /* (a) inside the window */
 	if (base == ZYDIS_REGISTER_R15 && (index == ZYDIS_REGISTER_NONE || index == ZYDIS_REGISTER_R13))
 		return NULL;                                    /* (b) VirtualCPU access */
-	if (v->in.meta.category == ZYDIS_CATEGORY_STRINGOP &&
+	bool implicit_rdi = v->in.mnemonic == ZYDIS_MNEMONIC_MASKMOVQ ||
+			    v->in.mnemonic == ZYDIS_MNEMONIC_MASKMOVDQU;
+	if ((v->in.meta.category == ZYDIS_CATEGORY_STRINGOP || implicit_rdi) &&
 	    (is_reg64(base, ZYDIS_REGISTER_RSI) || is_reg64(base, ZYDIS_REGISTER_RDI))) {
 		if (rule != XR_STRING)
 			return "string instruction outside a string rule";

@@ -27,7 +27,8 @@ struct mmu_stats {
 	uint64_t mmio_faults;    /* accesses to guest-physical holes */
 	uint64_t guest_pf;       /* faults that are the guest's (#PF) */
 	uint64_t dirty_upgrades; /* read-only mappings made writable on first write (D bit) */
-	uint64_t flushes;        /* whole-window resets (CR3 writes, paging mode changes) */
+	uint64_t flushes;        /* whole-window resets (paging mode changes, overflows) */
+	uint64_t cr3_writes;     /* CR3 writes: user view reset, non-global pages forgotten */
 	uint64_t invlpgs;
 };
 
@@ -66,7 +67,12 @@ struct mmu {
 	uint8_t *mapped_bitmap;  /* paging off: one bit per 2 MiB run mapped in view 0 */
 	struct mmu_view views[2];
 	struct mmu_rmap *rmap;   /* per guest-physical page (paging on) */
-	bool paging, pse, wp;    /* CR0.PG, CR4.PSE, CR0.WP */
+	bool paging, pse, wp, pge; /* CR0.PG, CR4.PSE, CR0.WP, CR4.PGE */
+	/* Non-global mappings made in the supervisor view since the last CR3
+	 * write: a CR3 write forgets only these there (global pages survive,
+	 * as in the TLB); past MMU_NONGLOBAL_MAX, the whole view is reset. */
+	struct { gla_t la; uint32_t len; } *nonglobal;
+	uint32_t nnonglobal;
 	uint32_t cr3;
 	unsigned cpl;
 	struct mmu_pf last_pf;
@@ -98,8 +104,12 @@ enum mmu_fault_kind mmu_fault_classify(struct mmu *m, uint64_t la, bool write);
 /* Paging state changed (CR0/CR3/CR4 write): records it and flushes every
  * view, as a CR3 write flushes the TLB. */
 void mmu_set_paging(struct mmu *m, uint32_t cr0, uint32_t cr3, uint32_t cr4);
-/* INVLPG: forget the mapping of la in every view. */
-void mmu_invlpg(struct mmu *m, gla_t la);
+/* CR3 write: forget every non-global mapping (both views), keep global ones. */
+void mmu_set_cr3(struct mmu *m, uint32_t cr3);
+#define MMU_NONGLOBAL_MAX 8192
+/* INVLPG: forget the mapping of la in every view. Returns the size of the
+ * region forgotten (4 KiB, or 4 MiB for a large page). */
+uint32_t mmu_invlpg(struct mmu *m, gla_t la);
 /* The CPL changed: returns the base of the view to use as GS base. */
 uint8_t *mmu_set_cpl(struct mmu *m, unsigned cpl);
 

@@ -139,6 +139,10 @@ struct vcpu {
 	 * [step_lo, step_hi) is that instruction. */
 	uint32_t single_step;
 	uint64_t step_lo, step_hi;
+	/* IBT slots filled since the last flush, so a flush clears only those
+	 * (a full clear if the list overflowed). */
+	uint32_t ibt_nfilled;
+	uint32_t ibt_filled[4096];
 	uint64_t win_base;         /* GS base: host address of guest-linear 0 */
 	uint64_t win_neg;          /* -win_base, for the string glue's flag-free un-bias */
 };

@@ -53,6 +53,7 @@ bool paging_walk(struct mmu *m, gla_t la, unsigned acc, bool set_ad, struct walk
 		w->pa = la;
 		w->span = BT_PAGE_SIZE;
 		w->map_rw = true;
+		w->global = true;
 		return true;
 	}
 	uint32_t err = ((acc & MMU_ACC_WRITE) ? X86_PFEC_W : 0) | ((acc & MMU_ACC_USER) ? X86_PFEC_U : 0);
@@ -69,6 +70,7 @@ bool paging_walk(struct mmu *m, gla_t la, unsigned acc, bool set_ad, struct walk
 			pt_set_bits(m, pde_a, pde, X86_PTE_A | (write ? X86_PTE_D : 0));
 		w->pa = (pde & X86_PDE_FRAME_4M) | (la & 0x3fffffu);
 		w->span = 4u << 20;
+		w->global = m->pge && (pde & X86_PTE_G);
 		w->map_rw = (wr || (!user && !m->wp)) && (write || (pde & X86_PTE_D));
 		return true;
 	}
@@ -85,6 +87,7 @@ bool paging_walk(struct mmu *m, gla_t la, unsigned acc, bool set_ad, struct walk
 	}
 	w->pa = (pte & X86_PTE_FRAME) | (la & 0xfffu);
 	w->span = BT_PAGE_SIZE;
+	w->global = m->pge && (pte & X86_PTE_G);
 	w->map_rw = (wr || (!user && !m->wp)) && (write || (pte & X86_PTE_D));
 	return true;
 }
@@ -117,6 +120,7 @@ static void flush_views(struct mmu *m)
 	view_reset(&m->views[0]);
 	view_reset(&m->views[1]);
 	memset(m->mapped_bitmap, 0, m->ram_size / MMU_FILL_RUN / 8 + 2);
+	m->nnonglobal = 0;
 	m->stats.flushes++;
 }
 
@@ -125,13 +129,31 @@ void mmu_set_paging(struct mmu *m, uint32_t cr0, uint32_t cr3, uint32_t cr4)
 	m->paging = cr0 & X86_CR0_PG;
 	m->wp = cr0 & X86_CR0_WP;
 	m->pse = cr4 & X86_CR4_PSE;
+	m->pge = cr4 & X86_CR4_PGE;
 	m->cr3 = cr3;
 	flush_views(m);
 	mmu_set_cpl(m, m->cpl);
 }
 
-void mmu_invlpg(struct mmu *m, gla_t la)
+void mmu_set_cr3(struct mmu *m, uint32_t cr3)
 {
+	m->cr3 = cr3;
+	m->stats.cr3_writes++;
+	if (!m->paging)
+		return;
+	if (m->nnonglobal > MMU_NONGLOBAL_MAX) {
+		flush_views(m);
+		return;
+	}
+	view_reset(&m->views[1]);     /* user pages are never global in practice: reset it all */
+	for (uint32_t i = 0; i < m->nnonglobal; i++)
+		view_unmap_range(&m->views[0], m->nonglobal[i].la, m->nonglobal[i].len);
+	m->nnonglobal = 0;
+}
+
+uint32_t mmu_invlpg(struct mmu *m, gla_t la)
+{
+	uint32_t span = BT_PAGE_SIZE;
 	m->stats.invlpgs++;
 	for (unsigned i = 0; i < 2; i++) {
 		struct mmu_view *v = &m->views[i];
@@ -142,12 +164,11 @@ void mmu_invlpg(struct mmu *m, gla_t la)
 			view_unmap_page(v, la);
 			continue;
 		}
-		/* A 4 MiB page is one TLB entry: forget all of it. */
-		gla_t base = la & X86_PDE_FRAME_4M;
-		for (uint32_t off = 0; off < (4u << 20); off += BT_PAGE_SIZE)
-			if (view_lookup(v, base + off, &pa))
-				view_unmap_page(v, base + off);
+		span = 4u << 20;
+		/* A 4 MiB page is one TLB entry: forget all of it, with one mmap. */
+		view_unmap_range(v, la & X86_PDE_FRAME_4M, 4u << 20);
 	}
+	return span;
 }
 
 uint8_t *mmu_set_cpl(struct mmu *m, unsigned cpl)

@@ -37,7 +37,8 @@ bt_status mmu_init(struct mmu *m, uint64_t ram_bytes)
 	m->code_bitmap = calloc(pages / 8 + 1, 1);
 	m->mapped_bitmap = calloc(m->ram_size / MMU_FILL_RUN / 8 + 2, 1);
 	m->rmap = calloc(pages, sizeof(*m->rmap));
-	if (!m->code_bitmap || !m->mapped_bitmap || !m->rmap)
+	m->nonglobal = calloc(MMU_NONGLOBAL_MAX, sizeof(*m->nonglobal));
+	if (!m->code_bitmap || !m->mapped_bitmap || !m->rmap || !m->nonglobal)
 		goto fail_map;
 	if (view_reserve(&m->views[0]) != BT_OK)
 		goto fail_map;
@@ -49,6 +50,7 @@ bt_status mmu_init(struct mmu *m, uint64_t ram_bytes)
 fail_view:
 	view_release(&m->views[0]);
 fail_map:
+	free(m->nonglobal);
 	free(m->code_bitmap);
 	free(m->mapped_bitmap);
 	free(m->rmap);
@@ -68,6 +70,7 @@ void mmu_fini(struct mmu *m)
 	for (uint32_t i = 0; i < m->ram_size / BT_PAGE_SIZE; i++)
 		free(m->rmap[i].la);
 	free(m->rmap);
+	free(m->nonglobal);
 	munmap(m->ram, m->ram_size);
 	close(m->ram_fd);
 	free(m->code_bitmap);

@@ -80,6 +80,13 @@ static bool shadow_map(struct mmu *m, unsigned view, gla_t la, const struct walk
 	}
 	if (!view_map(m, view, lbase, pbase, len, prot))
 		return false;
+	if (view == 0 && !w->global) {   /* remember it: the next CR3 write forgets it */
+		if (m->nnonglobal < MMU_NONGLOBAL_MAX) {
+			m->nonglobal[m->nnonglobal].la = lbase;
+			m->nonglobal[m->nnonglobal].len = len;
+		}
+		m->nnonglobal++;
+	}
 	for (uint32_t off = 0; off < len; off += BT_PAGE_SIZE) {
 		rmap_add(m, pbase + off, lbase + off, view);
 		if ((prot & PROT_WRITE) && mmu_is_code_page(m, pbase + off))

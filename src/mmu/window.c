@@ -85,6 +85,14 @@ void view_unmap_page(struct mmu_view *v, gla_t la)
 	v->map[la >> 12] = 0;
 }
 
+void view_unmap_range(struct mmu_view *v, gla_t la, uint32_t len)
+{
+	la &= BT_PAGE_MASK;
+	mmap(v->base + la, len, PROT_NONE,
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	memset(&v->map[la >> 12], 0, (len / BT_PAGE_SIZE) * sizeof(uint32_t));
+}
+
 bool view_lookup(const struct mmu_view *v, gla_t la, gpa_t *pa)
 {
 	uint32_t e = v->map[la >> 12];

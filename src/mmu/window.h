@@ -18,6 +18,8 @@ void view_release(struct mmu_view *v);
 void view_reset(struct mmu_view *v);
 /* Map guest-physical [pa, pa+len) at linear la with prot; records it. */
 bool view_map(struct mmu *m, unsigned view, gla_t la, gpa_t pa, uint32_t len, int prot);
+/* Forget every mapping in [la, la+len), with one mmap. */
+void view_unmap_range(struct mmu_view *v, gla_t la, uint32_t len);
 /* Forget the 4 KiB mapping at la. */
 void view_unmap_page(struct mmu_view *v, gla_t la);
 /* The guest-physical page mapped at la in v, if any. */
@@ -32,6 +34,7 @@ struct walk {
 	gpa_t pa;        /* guest-physical address of la */
 	uint32_t span;   /* bytes of the page it lies in: 4 KiB or 4 MiB */
 	bool map_rw;     /* a host mapping may be writable: write allowed and D set */
+	bool global;     /* G set and CR4.PGE on: survives CR3 writes */
 };
 /* Walk for la with access acc. set_ad: update A/D bits and, on a fault, fill
  * m->last_pf; without it the walk has no side effects. */

@@ -249,8 +249,9 @@ static enum emu_result op_invlpg(struct machine *m, const struct emu_insn *e)
 {
 	if (!emu_require_cpl0(m))
 		return EMU_EXCEPTION;
-	mmu_invlpg(&m->mmu, emulate_ea(m, &e->ops[0]));
-	vcpu_ibt_flush(m->vcpu);
+	gla_t la = emulate_ea(m, &e->ops[0]);
+	uint32_t span = mmu_invlpg(&m->mmu, la);
+	vcpu_ibt_flush_range(m->vcpu, la & ~(span - 1), span);
 	return EMU_NEXT;
 }
 

@@ -103,8 +103,10 @@ static enum emu_result op_mov_crdr(struct machine *m, const struct emu_insn *e)
 		return EMU_STOP;
 	}
 	*cr[n] = val;
-	if (n == 3 || n == 4)
-		machine_paging_changed(m);   /* a CR3 write flushes the TLB */
+	if (n == 4)
+		machine_paging_changed(m);   /* PSE/PGE changes flush everything */
+	else if (n == 3)
+		machine_cr3_changed(m);      /* flushes non-global translations */
 	return EMU_NEXT;
 }
 

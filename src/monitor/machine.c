@@ -115,6 +115,13 @@ void machine_paging_changed(struct machine *m)
 	machine_sync_gs(m);
 }
 
+/* CR3 write: forget non-global mappings, keep global ones (as the TLB does). */
+void machine_cr3_changed(struct machine *m)
+{
+	mmu_set_cr3(&m->mmu, m->vcpu->cr3);
+	vcpu_ibt_flush(m->vcpu);
+}
+
 /* The CPL changed: switch views and forget IBT entries of the other mode. */
 void machine_cpl_changed(struct machine *m)
 {

@@ -37,6 +37,8 @@ void vcpu_free(struct vcpu *v);
 void vcpu_reset_protected(struct vcpu *v, uint16_t cs, uint16_t ds);
 void vcpu_ibt_flush(struct vcpu *v);
 void vcpu_ibt_insert(struct vcpu *v, gla_t eip, const void *host);
+/* Forget the entries for guest EIPs in [base, base+len) (INVLPG). */
+void vcpu_ibt_flush_range(struct vcpu *v, gla_t base, uint32_t len);
 void vcpu_ibt_remove(struct vcpu *v, gla_t eip, const void *host);
 
 struct machine_stats {
@@ -97,6 +99,7 @@ void machine_stop(struct machine *m, int status, bool dump, const char *fmt, ...
 /* Keep GS base = the current view; react to paging and CPL changes. */
 void machine_sync_gs(struct machine *m);
 void machine_paging_changed(struct machine *m);
+void machine_cr3_changed(struct machine *m);
 void machine_cpl_changed(struct machine *m);
 /* Guest code at page pa was written by the monitor or a device. */
 void machine_code_written(void *ctx, gpa_t page);

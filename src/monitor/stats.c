@@ -64,6 +64,11 @@ static void print_monitor(struct machine *m, FILE *out)
 	fprintf(out, "memory:\n  window fills             %12llu (%llu pages)\n",
 		(unsigned long long)m->mmu.stats.fills, (unsigned long long)m->mmu.stats.fill_pages);
 	fprintf(out, "  code pages protected     %12llu\n", (unsigned long long)m->mmu.stats.code_protects);
+	fprintf(out, "  CR3 writes               %12llu (full window resets %llu), INVLPGs %llu\n",
+		(unsigned long long)m->mmu.stats.cr3_writes, (unsigned long long)m->mmu.stats.flushes,
+		(unsigned long long)m->mmu.stats.invlpgs);
+	fprintf(out, "  guest page faults        %12llu, dirty-bit upgrades %llu\n",
+		(unsigned long long)m->mmu.stats.guest_pf, (unsigned long long)m->mmu.stats.dirty_upgrades);
 }
 
 static void print_io(struct machine *m, FILE *out)

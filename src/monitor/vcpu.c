@@ -27,6 +27,8 @@ _Static_assert(offsetof(struct vcpu, ibt_neg) == VCPU_IBT_NEG, "ibt_neg");
 _Static_assert(offsetof(struct vcpu, ibt_host) == VCPU_IBT_HOST, "ibt_host");
 _Static_assert(VCPU_EXIT_INDIRECT == VCPU_EXIT_INDIRECT_NUM, "exit numbering");
 
+#define IBT_FILLED_MAX (sizeof(((struct vcpu *)0)->ibt_filled) / sizeof(uint32_t))
+
 unsigned char btm_host_has_avx;
 uint32_t btm_host_mxcsr = 0x1f80;
 
@@ -39,6 +41,7 @@ struct vcpu *vcpu_new(void)
 	struct vcpu *v = p;
 	mprotect(v->poll[2], 2 * 4096, PROT_NONE);   /* the TF pages: reading one always exits */
 	v->exit_tramp = (uint64_t)(uintptr_t)vcpu_exit_common;
+	v->ibt_nfilled = IBT_FILLED_MAX + 1;   /* first flush: clear the whole table */
 	vcpu_ibt_flush(v);
 	__builtin_cpu_init();
 	btm_host_has_avx = __builtin_cpu_supports("avx") ? 1 : 0;
@@ -83,16 +86,52 @@ void vcpu_reset_protected(struct vcpu *v, uint16_t cs, uint16_t ds)
 	vcpu_ibt_flush(v);
 }
 
+static void ibt_clear_slot(struct vcpu *v, unsigned i)
+{
+	v->ibt_neg[i] = 0;
+	v->ibt_host[i] = (uint64_t)(uintptr_t)vcpu_ibt_empty;
+}
+
+/* Forget every entry: guest-linear EIPs may now mean other code (CR3 write,
+ * INVLPG, CPL change). Clears the slots filled since the last flush. */
 void vcpu_ibt_flush(struct vcpu *v)
 {
-	memset(v->ibt_neg, 0, sizeof(v->ibt_neg));
-	for (unsigned i = 0; i < VCPU_IBT_SIZE; i++)
-		v->ibt_host[i] = (uint64_t)(uintptr_t)vcpu_ibt_empty;
+	if (v->ibt_nfilled > IBT_FILLED_MAX) {
+		for (unsigned i = 0; i < VCPU_IBT_SIZE; i++)
+			ibt_clear_slot(v, i);
+	} else {
+		for (unsigned k = 0; k < v->ibt_nfilled; k++)
+			ibt_clear_slot(v, v->ibt_filled[k]);
+	}
+	v->ibt_nfilled = 0;
+}
+
+void vcpu_ibt_flush_range(struct vcpu *v, gla_t base, uint32_t len)
+{
+	if (v->ibt_nfilled > IBT_FILLED_MAX || len >= VCPU_IBT_SIZE) {
+		vcpu_ibt_flush(v);
+		return;
+	}
+	for (unsigned k = 0; k < v->ibt_nfilled;) {
+		unsigned i = v->ibt_filled[k];
+		gla_t eip = (gla_t)-v->ibt_neg[i];
+		if (eip - base < len) {
+			ibt_clear_slot(v, i);
+			v->ibt_filled[k] = v->ibt_filled[--v->ibt_nfilled];
+		} else {
+			k++;
+		}
+	}
 }
 
 void vcpu_ibt_insert(struct vcpu *v, gla_t eip, const void *host)
 {
 	unsigned i = eip & (VCPU_IBT_SIZE - 1);
+	if (v->ibt_host[i] == (uint64_t)(uintptr_t)vcpu_ibt_empty) {
+		if (v->ibt_nfilled < IBT_FILLED_MAX)
+			v->ibt_filled[v->ibt_nfilled] = i;
+		v->ibt_nfilled++;   /* past the list: the next flush clears everything */
+	}
 	v->ibt_neg[i] = (uint32_t)-eip;
 	v->ibt_host[i] = (uint64_t)(uintptr_t)host;
 }

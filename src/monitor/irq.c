@@ -39,27 +39,30 @@ static int g_prot[2] = { -1, -1 };      /* current protection of the poll pages 
 
 static atomic_int g_status_wanted;
 
+/* From a signal handler: make the guest exit at its next block boundary. */
+static void kick_from_signal(void)
+{
+	atomic_store(&g_kick, 1);
+	atomic_fetch_add(&g_timer_gen, 1);
+	if (g_vcpu) {
+		mprotect(g_vcpu->poll, 2 * 4096, PROT_NONE);
+		g_prot[0] = g_prot[1] = PROT_NONE;
+	}
+}
+
 /* SIGUSR1: print where the guest is (at the next block boundary). */
 static void on_status(int sig)
 {
 	(void)sig;
 	atomic_store(&g_status_wanted, 1);
-	atomic_store(&g_kick, 1);
-	atomic_fetch_add(&g_timer_gen, 1);
-	if (g_vcpu)
-		mprotect(g_vcpu->poll, 2 * 4096, PROT_NONE);
+	kick_from_signal();
 }
 
 static void on_timer(int sig)
 {
 	(void)sig;
-	atomic_store(&g_kick, 1);
-	atomic_fetch_add(&g_timer_gen, 1);
 	g_armed = UINT64_MAX;               /* it fired */
-	if (g_vcpu) {
-		mprotect(g_vcpu->poll, 2 * 4096, PROT_NONE);
-		g_prot[0] = g_prot[1] = PROT_NONE;
-	}
+	kick_from_signal();
 }
 
 uint64_t irq_now_ns(void)

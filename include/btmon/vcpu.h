@@ -130,6 +130,7 @@ struct vcpu {
 	uint32_t dr[8];
 	uint32_t cpl;
 	uint64_t msr_sysenter_cs, msr_sysenter_esp, msr_sysenter_eip;
+	uint64_t msr_perf[4];      /* PERFCTR0/1, EVNTSEL0/1 */
 	uint64_t tsc_offset;
 	uint32_t interrupt_shadow; /* 1: the instruction after STI/MOV SS blocks interrupts */
 	uint32_t halted;

@@ -149,5 +149,11 @@ enum x86_gpr { X86_EAX, X86_ECX, X86_EDX, X86_EBX, X86_ESP, X86_EBP, X86_ESI, X8
 #define X86_MSR_SYSENTER_ESP   0x175u
 #define X86_MSR_SYSENTER_EIP   0x176u
 #define X86_MSR_PAT            0x277u
+#define X86_MSR_PLATFORM_ID    0x17u
+#define X86_MSR_BIOS_SIGN_ID   0x8bu    /* microcode update signature */
+#define X86_MSR_PERFCTR0       0xc1u    /* P6 performance counters */
+#define X86_MSR_PERFCTR1       0xc2u
+#define X86_MSR_EVNTSEL0       0x186u
+#define X86_MSR_EVNTSEL1       0x187u
 
 #endif

@@ -214,6 +214,19 @@ static enum emu_result op_rdmsr_wrmsr(struct machine *m, const struct emu_insn *
 			return EMU_NEXT;
 		val = 0x0007040600070406ull;   /* the power-on default */
 		break;
+	case X86_MSR_PLATFORM_ID:
+	case X86_MSR_BIOS_SIGN_ID:         /* microcode revision: none loaded */
+		if (wr)
+			return EMU_NEXT;
+		val = 0;
+		break;
+	case X86_MSR_PERFCTR0: case X86_MSR_PERFCTR1:
+	case X86_MSR_EVNTSEL0: case X86_MSR_EVNTSEL1:
+		/* P6 performance counters: registers that hold what is written;
+		 * no event is ever counted. */
+		reg = &v->msr_perf[(v->gpr[X86_ECX] & 0x100) ? 2 + (v->gpr[X86_ECX] & 1)
+							       : (v->gpr[X86_ECX] - 1) & 1];
+		break;
 	default:
 		deliver_exception(m, X86_EXC_GP, true, 0);
 		return EMU_EXCEPTION;

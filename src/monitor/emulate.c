@@ -242,6 +242,23 @@ static enum emu_result op_rdmsr_wrmsr(struct machine *m, const struct emu_insn *
 	return EMU_NEXT;
 }
 
+/* RDPMC: the P6 counters hold what WRMSR put there (nothing is counted).
+ * CPL > 0 needs CR4.PCE. */
+static enum emu_result op_rdpmc(struct machine *m, const struct emu_insn *e)
+{
+	(void)e;
+	struct vcpu *v = m->vcpu;
+	uint32_t n = v->gpr[X86_ECX];
+	if ((v->cpl != 0 && !(v->cr4 & X86_CR4_PCE)) || n > 1) {
+		deliver_exception(m, X86_EXC_GP, true, 0);
+		return EMU_EXCEPTION;
+	}
+	uint64_t val = v->msr_perf[n] & 0xffffffffffull;   /* 40-bit counters */
+	v->gpr[X86_EAX] = (uint32_t)val;
+	v->gpr[X86_EDX] = (uint32_t)(val >> 32);
+	return EMU_NEXT;
+}
+
 static enum emu_result op_hlt(struct machine *m, const struct emu_insn *e)
 {
 	if (!emu_require_cpl0(m))
@@ -275,6 +292,7 @@ static const struct emu_row io_rows[] = {
 	{ ZYDIS_MNEMONIC_OUTSW, op_string_io }, { ZYDIS_MNEMONIC_OUTSD, op_string_io },
 	{ ZYDIS_MNEMONIC_CPUID, op_cpuid }, { ZYDIS_MNEMONIC_RDMSR, op_rdmsr_wrmsr },
 	{ ZYDIS_MNEMONIC_WRMSR, op_rdmsr_wrmsr }, { ZYDIS_MNEMONIC_HLT, op_hlt },
+	{ ZYDIS_MNEMONIC_RDPMC, op_rdpmc },
 	{ ZYDIS_MNEMONIC_WBINVD, op_nop_cpl0 }, { ZYDIS_MNEMONIC_INVD, op_nop_cpl0 },
 	{ ZYDIS_MNEMONIC_INVLPG, op_invlpg },
 };

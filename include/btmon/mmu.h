@@ -136,6 +136,10 @@ static inline bool mmu_is_code_page(const struct mmu *m, gpa_t pa)
 	return pa < m->ram_size && (m->code_bitmap[pfn >> 3] >> (pfn & 7)) & 1;
 }
 
+/* Is la in a global page (survives CR3 writes)? No side effects. With
+ * paging off everything is "global" (CR3 means nothing then). */
+bool mmu_is_global(const struct mmu *m, gla_t la);
+
 /* Guest-linear → guest-physical for a supervisor read, without touching A/D
  * bits or last_pf (trace, dump, verify). False if unmapped or no RAM. */
 bool mmu_gla_to_gpa(const struct mmu *m, gla_t la, gpa_t *out);

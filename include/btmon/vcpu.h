@@ -46,8 +46,7 @@
 #define VCPU_SCRATCH_TOP  (VCPU_SCRATCH + 64)
 #define VCPU_FXSAVE       192
 #define VCPU_POLL         4096
-#define VCPU_IBT_NEG      (VCPU_POLL + 4 * 4096)
-#define VCPU_IBT_HOST     (VCPU_IBT_NEG + 4 * VCPU_IBT_SIZE)
+#define VCPU_IBT          (VCPU_POLL + 4 * 4096)
 
 #define VCPU_EXIT_INDIRECT_NUM 2   /* VCPU_EXIT_INDIRECT, for assembly */
 
@@ -119,9 +118,17 @@ struct vcpu {
 	 * POPF also adds TF (pages 2–3, never readable: a guest that sets TF exits) ---- */
 	uint8_t poll[4][4096] __attribute__((aligned(4096)));
 
-	/* ---- indirect-branch table: ibt_neg[i] = -guest_eip, ibt_host[i] = host code ---- */
-	uint32_t ibt_neg[VCPU_IBT_SIZE];
-	uint64_t ibt_host[VCPU_IBT_SIZE];
+	/* ---- indirect-branch tables, one for CPL 0–2 blocks and one for CPL 3
+	 * blocks (user code can never reach a supervisor block through them, so a
+	 * CPL change needs no flush): neg[i] = -guest EIP, host[i] = host code ---- */
+	struct vcpu_ibt {
+		uint32_t neg[VCPU_IBT_SIZE];
+		uint64_t host[VCPU_IBT_SIZE];
+		/* slots filled since the last flush, so a flush clears only those
+		 * (all of them if the list overflowed) */
+		uint32_t nfilled;
+		uint32_t filled[4096];
+	} ibt[2];
 
 	/* ---- cold: privileged state that exists only here ---- */
 	struct vcpu_seg seg[X86_NSEG];
@@ -140,10 +147,6 @@ struct vcpu {
 	 * [step_lo, step_hi) is that instruction. */
 	uint32_t single_step;
 	uint64_t step_lo, step_hi;
-	/* IBT slots filled since the last flush, so a flush clears only those
-	 * (a full clear if the list overflowed). */
-	uint32_t ibt_nfilled;
-	uint32_t ibt_filled[4096];
 	uint64_t win_base;         /* GS base: host address of guest-linear 0 */
 	uint64_t win_neg;          /* -win_base, for the string glue's flag-free un-bias */
 };

@@ -115,6 +115,12 @@ bool mmu_gla_to_gpa(const struct mmu *m, gla_t la, gpa_t *out)
 	return true;
 }
 
+bool mmu_is_global(const struct mmu *m, gla_t la)
+{
+	struct walk w;
+	return paging_walk((struct mmu *)m, la, 0, false, &w) && w.global;
+}
+
 static void flush_views(struct mmu *m)
 {
 	view_reset(&m->views[0]);

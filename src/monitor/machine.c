@@ -119,14 +119,13 @@ void machine_paging_changed(struct machine *m)
 void machine_cr3_changed(struct machine *m)
 {
 	mmu_set_cr3(&m->mmu, m->vcpu->cr3);
-	vcpu_ibt_flush(m->vcpu);
+	vcpu_ibt_flush_nonglobal(m->vcpu);
 }
 
-/* The CPL changed: switch views and forget IBT entries of the other mode. */
+/* The CPL changed: switch views. */
 void machine_cpl_changed(struct machine *m)
 {
-	mmu_set_cpl(&m->mmu, m->vcpu->cpl);
-	vcpu_ibt_flush(m->vcpu);
+	mmu_set_cpl(&m->mmu, m->vcpu->cpl);   /* the IBTs are per CPL class: no flush */
 	machine_sync_gs(m);
 }
 

@@ -36,7 +36,10 @@ struct vcpu *vcpu_new(void);
 void vcpu_free(struct vcpu *v);
 void vcpu_reset_protected(struct vcpu *v, uint16_t cs, uint16_t ds);
 void vcpu_ibt_flush(struct vcpu *v);
-void vcpu_ibt_insert(struct vcpu *v, gla_t eip, const void *host);
+/* table: 0 for blocks translated for CPL 0–2, 1 for CPL 3 (vcpu_ibt_table). */
+void vcpu_ibt_insert(struct vcpu *v, unsigned table, gla_t eip, const void *host, bool global);
+/* CR3 write: forget the entries whose code is not in a global page. */
+void vcpu_ibt_flush_nonglobal(struct vcpu *v);
 /* Forget the entries for guest EIPs in [base, base+len) (INVLPG). */
 void vcpu_ibt_flush_range(struct vcpu *v, gla_t base, uint32_t len);
 void vcpu_ibt_remove(struct vcpu *v, gla_t eip, const void *host);

@@ -155,7 +155,7 @@ static struct tc_block *follow_indirect(struct machine *m)
 	v->eip = v->exit_eip;
 	struct tc_block *to = machine_block_at(m, v->eip);
 	if (to && m->chain && !stepping(v))
-		vcpu_ibt_insert(v, to->eip, to->host);
+		vcpu_ibt_insert(v, v->cpl == 3, to->eip, to->host, mmu_is_global(&m->mmu, to->eip));
 	return to;
 }
 

@@ -23,11 +23,12 @@ _Static_assert(offsetof(struct vcpu, seg_base) == VCPU_SEG_BASE(0), "seg_base");
 _Static_assert(offsetof(struct vcpu, scratch) == VCPU_SCRATCH, "scratch");
 _Static_assert(offsetof(struct vcpu, fxsave) == VCPU_FXSAVE, "fxsave");
 _Static_assert(offsetof(struct vcpu, poll) == VCPU_POLL, "poll");
-_Static_assert(offsetof(struct vcpu, ibt_neg) == VCPU_IBT_NEG, "ibt_neg");
-_Static_assert(offsetof(struct vcpu, ibt_host) == VCPU_IBT_HOST, "ibt_host");
+_Static_assert(offsetof(struct vcpu, ibt) == VCPU_IBT, "ibt");
 _Static_assert(VCPU_EXIT_INDIRECT == VCPU_EXIT_INDIRECT_NUM, "exit numbering");
 
-#define IBT_FILLED_MAX (sizeof(((struct vcpu *)0)->ibt_filled) / sizeof(uint32_t))
+#define IBT_FILLED_MAX (sizeof(((struct vcpu_ibt *)0)->filled) / sizeof(uint32_t))
+#define IBT_SLOT   0xffffu        /* filled[] entries: the slot ... */
+#define IBT_GLOBAL 0x80000000u    /* ... and whether its code is in a global page */
 
 unsigned char btm_host_has_avx;
 uint32_t btm_host_mxcsr = 0x1f80;
@@ -41,7 +42,7 @@ struct vcpu *vcpu_new(void)
 	struct vcpu *v = p;
 	mprotect(v->poll[2], 2 * 4096, PROT_NONE);   /* the TF pages: reading one always exits */
 	v->exit_tramp = (uint64_t)(uintptr_t)vcpu_exit_common;
-	v->ibt_nfilled = IBT_FILLED_MAX + 1;   /* first flush: clear the whole table */
+	v->ibt[0].nfilled = v->ibt[1].nfilled = IBT_FILLED_MAX + 1;   /* first flush: clear all */
 	vcpu_ibt_flush(v);
 	__builtin_cpu_init();
 	btm_host_has_avx = __builtin_cpu_supports("avx") ? 1 : 0;
@@ -86,61 +87,96 @@ void vcpu_reset_protected(struct vcpu *v, uint16_t cs, uint16_t ds)
 	vcpu_ibt_flush(v);
 }
 
-static void ibt_clear_slot(struct vcpu *v, unsigned i)
+static void ibt_clear_slot(struct vcpu_ibt *t, unsigned i)
 {
-	v->ibt_neg[i] = 0;
-	v->ibt_host[i] = (uint64_t)(uintptr_t)vcpu_ibt_empty;
+	t->neg[i] = 0;
+	t->host[i] = (uint64_t)(uintptr_t)vcpu_ibt_empty;
+}
+
+static void ibt_flush_table(struct vcpu_ibt *t)
+{
+	if (t->nfilled > IBT_FILLED_MAX) {
+		for (unsigned i = 0; i < VCPU_IBT_SIZE; i++)
+			ibt_clear_slot(t, i);
+	} else {
+		for (unsigned k = 0; k < t->nfilled; k++)
+			ibt_clear_slot(t, t->filled[k] & IBT_SLOT);
+	}
+	t->nfilled = 0;
+}
+
+void vcpu_ibt_flush_nonglobal(struct vcpu *v)
+{
+	ibt_flush_table(&v->ibt[1]);
+	struct vcpu_ibt *t = &v->ibt[0];
+	if (t->nfilled > IBT_FILLED_MAX) {
+		ibt_flush_table(t);
+		return;
+	}
+	unsigned keep = 0;
+	for (unsigned k = 0; k < t->nfilled; k++) {
+		if (t->filled[k] & IBT_GLOBAL)
+			t->filled[keep++] = t->filled[k];
+		else
+			ibt_clear_slot(t, t->filled[k] & IBT_SLOT);
+	}
+	t->nfilled = keep;
 }
 
 /* Forget every entry: guest-linear EIPs may now mean other code (CR3 write,
- * INVLPG, CPL change). Clears the slots filled since the last flush. */
+ * paging change). Clears the slots filled since the last flush. */
 void vcpu_ibt_flush(struct vcpu *v)
 {
-	if (v->ibt_nfilled > IBT_FILLED_MAX) {
-		for (unsigned i = 0; i < VCPU_IBT_SIZE; i++)
-			ibt_clear_slot(v, i);
-	} else {
-		for (unsigned k = 0; k < v->ibt_nfilled; k++)
-			ibt_clear_slot(v, v->ibt_filled[k]);
-	}
-	v->ibt_nfilled = 0;
+	ibt_flush_table(&v->ibt[0]);
+	ibt_flush_table(&v->ibt[1]);
 }
 
-void vcpu_ibt_flush_range(struct vcpu *v, gla_t base, uint32_t len)
+static void ibt_flush_table_range(struct vcpu_ibt *t, gla_t base, uint32_t len)
 {
-	if (v->ibt_nfilled > IBT_FILLED_MAX || len >= VCPU_IBT_SIZE) {
-		vcpu_ibt_flush(v);
+	if (t->nfilled > IBT_FILLED_MAX || len >= VCPU_IBT_SIZE) {
+		ibt_flush_table(t);
 		return;
 	}
-	for (unsigned k = 0; k < v->ibt_nfilled;) {
-		unsigned i = v->ibt_filled[k];
-		gla_t eip = (gla_t)-v->ibt_neg[i];
+	for (unsigned k = 0; k < t->nfilled;) {
+		unsigned i = t->filled[k] & IBT_SLOT;
+		gla_t eip = (gla_t)-t->neg[i];
 		if (eip - base < len) {
-			ibt_clear_slot(v, i);
-			v->ibt_filled[k] = v->ibt_filled[--v->ibt_nfilled];
+			ibt_clear_slot(t, i);
+			t->filled[k] = t->filled[--t->nfilled];
 		} else {
 			k++;
 		}
 	}
 }
 
-void vcpu_ibt_insert(struct vcpu *v, gla_t eip, const void *host)
+void vcpu_ibt_flush_range(struct vcpu *v, gla_t base, uint32_t len)
 {
+	ibt_flush_table_range(&v->ibt[0], base, len);
+	ibt_flush_table_range(&v->ibt[1], base, len);
+}
+
+void vcpu_ibt_insert(struct vcpu *v, unsigned table, gla_t eip, const void *host, bool global)
+{
+	struct vcpu_ibt *t = &v->ibt[table];
 	unsigned i = eip & (VCPU_IBT_SIZE - 1);
-	if (v->ibt_host[i] == (uint64_t)(uintptr_t)vcpu_ibt_empty) {
-		if (v->ibt_nfilled < IBT_FILLED_MAX)
-			v->ibt_filled[v->ibt_nfilled] = i;
-		v->ibt_nfilled++;   /* past the list: the next flush clears everything */
+	if (t->host[i] == (uint64_t)(uintptr_t)vcpu_ibt_empty) {
+		if (t->nfilled < IBT_FILLED_MAX)
+			t->filled[t->nfilled] = i | (global ? IBT_GLOBAL : 0);
+		t->nfilled++;   /* past the list: the next flush clears everything */
+	} else if (!global) {
+		/* a global entry's slot now holds a non-global one: mark it so */
+		for (unsigned k = 0; k < t->nfilled && k < IBT_FILLED_MAX; k++)
+			if ((t->filled[k] & IBT_SLOT) == i)
+				t->filled[k] = i;
 	}
-	v->ibt_neg[i] = (uint32_t)-eip;
-	v->ibt_host[i] = (uint64_t)(uintptr_t)host;
+	t->neg[i] = (uint32_t)-eip;
+	t->host[i] = (uint64_t)(uintptr_t)host;
 }
 
 void vcpu_ibt_remove(struct vcpu *v, gla_t eip, const void *host)
 {
 	unsigned i = eip & (VCPU_IBT_SIZE - 1);
-	if (v->ibt_host[i] == (uint64_t)(uintptr_t)host) {
-		v->ibt_neg[i] = 0;
-		v->ibt_host[i] = (uint64_t)(uintptr_t)vcpu_ibt_empty;
-	}
+	for (unsigned k = 0; k < 2; k++)
+		if (v->ibt[k].host[i] == (uint64_t)(uintptr_t)host)
+			ibt_clear_slot(&v->ibt[k], i);
 }

@@ -13,10 +13,10 @@
  * Indirect branches load the target into r14d and look it up in the
  * VirtualCPU's indirect-branch table without touching flags:
  *     movzx r13d, r14w                    ; index
- *     mov   r12d, [r15 + r13*4 + ibt_neg] ; -(cached guest EIP)
+ *     mov   r12d, [r15 + r13*4 + ibt[t].neg]  ; -(cached guest EIP); t: CPL 3 or not
  *     lea   r12d, [r12 + r14]             ; 0 iff it is ours
  *     xchg  rcx, r12 ; jrcxz hit ; xchg rcx, r12 ; <exit INDIRECT>
- *  hit: xchg  rcx, r12 ; jmp [r15 + r13*8 + ibt_host]
+ *  hit: xchg  rcx, r12 ; jmp [r15 + r13*8 + ibt[t].host]
  */
 #include "xlate_int.h"
 
@@ -237,9 +237,10 @@ void emit_ibt_lookup(struct xctx *x)
 	}
 	static const uint8_t movzx[2] = { 0x0f, 0xb7 }, xchg = 0x87;
 	struct emit *e = &x->e;
+	unsigned t = (x->env->mode & TC_MODE_CPL_MASK) == 3;   /* the user or supervisor table */
 	x64_rr_insn(e, 0, movzx, 2, H_R13, H_R14);
 	x64_mov_load32(e, 0, H_R12, (struct x64_mem){ .base = H_VCPU, .index = H_R13, .scale = 2,
-		.disp = VOFF(ibt_neg) });
+		.disp = VOFF(ibt[t].neg) });
 	x64_lea(e, 0, H_R12, (struct x64_mem){ .base = H_R12, .index = H_R14 });
 	x64_rr_insn(e, X_W, &xchg, 1, H_R12, H_RCX);
 	e8(e, 0xe3);                      /* jrcxz hit */
@@ -253,7 +254,7 @@ void emit_ibt_lookup(struct xctx *x)
 		e->buf[rel8] = (uint8_t)(e->len - (rel8 + 1));
 	x64_rr_insn(e, X_W, &xchg, 1, H_R12, H_RCX);   /* hit: */
 	x64_jmp_mem(e, (struct x64_mem){ .base = H_VCPU, .index = H_R13, .scale = 3,
-		.disp = VOFF(ibt_host) });
+		.disp = VOFF(ibt[t].host) });
 	x->ended = true;
 }
 

@@ -595,7 +595,7 @@ START_TEST(test_ret_loads_the_target_then_looks_it_up_in_the_ibt)
 	ck_assert_int_eq(m->mem.base, ZYDIS_REGISTER_R15);
 	ck_assert_int_eq(m->mem.index, ZYDIS_REGISTER_R13);
 	ck_assert_uint_eq(m->mem.scale, 8);
-	ck_assert_int_eq(m->mem.disp.value, VCPU_OFF(ibt_host));
+	ck_assert_int_eq(m->mem.disp.value, VCPU_OFF(ibt[0].host));
 	/* the miss path stores the target and the INDIRECT reason */
 	bool miss = false;
 	for (unsigned i = first; i < end; i++)

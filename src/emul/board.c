@@ -15,7 +15,7 @@
  *     0x00f4-0x00f7 isa-debug-exit (4 ports, so `out dx, eax` lands whole)
  *     0x03f8-0x03ff COM1, 16550A UART, IRQ 4
  *     0x0604-0x0605 ACPI PM1a control (power-off)
- *     0x0cf8-0x0cff PCI configuration mechanism #1 (empty bus)
+ *     0x0cf8-0x0cff PCI configuration mechanism #1 (a 440FX host bridge, nothing else)
  */
 #include <stddef.h>
 #include <stdint.h>

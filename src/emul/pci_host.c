@@ -14,9 +14,12 @@
  *   offset 4-7 (0xCFC)  CONFIG_DATA: a byte/word/dword window onto the dword
  *      CONFIG_ADDRESS selects, at byte offset (port - 0xCFC).
  *
- * No function answers on any bus — not even a host bridge — so configuration
- * reads return all-ones (a master abort) and writes are dropped. With the
- * enable bit clear the data port is plain unclaimed I/O: all-ones as well.
+ * Only the host bridge answers: bus 0, device 0, function 0 is an Intel
+ * 440FX (8086:1237, class 06.00), as on QEMU's pc machine — Linux accepts
+ * mechanism #1 only if it finds a host bridge (pci_sanity_check). Its
+ * registers read as a bridge with nothing configured; writes are dropped.
+ * Every other function reads all-ones (a master abort). With the enable bit
+ * clear the data port is plain unclaimed I/O: all-ones as well.
  *
  * Usage:
  *     outl(0xCF8, 0x80000000 | bus << 16 | dev << 11 | fn << 8 | reg);
@@ -40,12 +43,19 @@ static uint32_t pci_ones(unsigned size)
 	return size >= 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1u;
 }
 
-/* The configuration dword at `address` (enable bit set). Empty bus: master abort. */
+/* The configuration dword at `address` (enable bit set). */
 static uint32_t pci_config_read(const struct pci_host *h, uint32_t address)
 {
 	(void)h;
-	(void)address;
-	return 0xFFFFFFFFu;
+	if ((address & 0x00FFFF00u) != 0)       /* not bus 0, device 0, function 0 */
+		return 0xFFFFFFFFu;
+	switch (address & 0xFCu) {
+	case 0x00: return 0x12378086u;          /* device 440FX, vendor Intel */
+	case 0x04: return 0x02000006u;          /* status: medium DEVSEL; memory + bus master on */
+	case 0x08: return 0x06000002u;          /* class 06.00 (host bridge), revision 2 */
+	case 0x0C: return 0x00000000u;          /* header type 0, single function */
+	default:   return 0x00000000u;
+	}
 }
 
 static uint32_t pci_host_read(void *dev, uint16_t offset, unsigned size)

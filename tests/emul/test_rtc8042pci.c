@@ -597,24 +597,40 @@ END_TEST
 
 START_TEST(test_pci_empty_bus_reads_all_ones)
 {
-	static const unsigned devs[] = { 0, 1, 7, 31 };
+	static const unsigned devs[] = { 1, 7, 31 };
 	for (unsigned i = 0; i < BT_ARRAY_SIZE(devs); i++) {
 		pci_host_ops.write(pci, 0, 4, pci_address(0, devs[i], 0, 0x00));
 		ck_assert_uint_eq(pci_host_ops.read(pci, 4, 4), 0xFFFFFFFFu);
 	}
-	pci_host_ops.write(pci, 0, 4, pci_address(0, 0, 0, 0x04));
-	pci_host_ops.write(pci, 4, 4, 0x00000007u);     /* dropped */
+	pci_host_ops.write(pci, 0, 4, pci_address(0, 0, 1, 0x00));   /* bridge: one function */
 	ck_assert_uint_eq(pci_host_ops.read(pci, 4, 4), 0xFFFFFFFFu);
+	pci_host_ops.write(pci, 0, 4, pci_address(1, 0, 0, 0x00));   /* no bus 1 */
+	ck_assert_uint_eq(pci_host_ops.read(pci, 4, 4), 0xFFFFFFFFu);
+}
+END_TEST
+
+START_TEST(test_pci_host_bridge_answers_at_00_00_0)
+{
+	pci_host_ops.write(pci, 0, 4, pci_address(0, 0, 0, 0x00));
+	ck_assert_uint_eq(pci_host_ops.read(pci, 4, 4), 0x12378086u);   /* Intel 440FX */
+	pci_host_ops.write(pci, 0, 4, pci_address(0, 0, 0, 0x08));
+	ck_assert_uint_eq(pci_host_ops.read(pci, 4, 4) >> 16, 0x0600u);  /* host bridge */
+	pci_host_ops.write(pci, 0, 4, pci_address(0, 0, 0, 0x40));
+	pci_host_ops.write(pci, 4, 4, 0x12345678u);                     /* dropped */
+	ck_assert_uint_eq(pci_host_ops.read(pci, 4, 4), 0);
 }
 END_TEST
 
 START_TEST(test_pci_byte_access_to_data_port)
 {
-	pci_host_ops.write(pci, 0, 4, pci_address(0, 0, 0, 0x08));
+	pci_host_ops.write(pci, 0, 4, pci_address(0, 0, 0, 0x00));
+	ck_assert_uint_eq(pci_host_ops.read(pci, 4, 1), 0x86);
+	ck_assert_uint_eq(pci_host_ops.read(pci, 5, 1), 0x80);
+	ck_assert_uint_eq(pci_host_ops.read(pci, 6, 2), 0x1237);
+	pci_host_ops.write(pci, 0, 4, pci_address(0, 3, 0, 0x08));
 	for (uint16_t off = 4; off < 8; off++)
 		ck_assert_uint_eq(pci_host_ops.read(pci, off, 1), 0xFF);
 	ck_assert_uint_eq(pci_host_ops.read(pci, 4, 2), 0xFFFF);
-	ck_assert_uint_eq(pci_host_ops.read(pci, 6, 2), 0xFFFF);
 	pci_host_ops.write(pci, 5, 1, 0x12);
 	ck_assert_uint_eq(pci_host_ops.read(pci, 5, 1), 0xFF);
 }
@@ -700,6 +716,7 @@ static Suite *rtc8042pci_suite(void)
 	tc = tcase_with("pci_config", pci_setup, pci_teardown);
 	tcase_add_test(tc, test_pci_address_register_reads_back);
 	tcase_add_test(tc, test_pci_empty_bus_reads_all_ones);
+	tcase_add_test(tc, test_pci_host_bridge_answers_at_00_00_0);
 	tcase_add_test(tc, test_pci_byte_access_to_data_port);
 	tcase_add_test(tc, test_pci_narrow_access_to_address_port_is_not_configuration);
 	suite_add_tcase(s, tc);

@@ -99,8 +99,10 @@ struct bench_block {
 	uint32_t setup_len;
 	const uint8_t *code;      /* the loop body */
 	uint32_t len;
+	uint32_t copies;          /* instances of the operation in the body (ticks / copies) */
 	uint32_t iterations;      /* per repetition, unless --iterations says */
 	const struct bench_probe *probe;
+	bool sensitive;           /* native results may rightly differ from btmon's */
 	bool extra;               /* not in the catalogue */
 };
 
@@ -167,6 +169,10 @@ struct bench_env;
 bt_status bench_env_new(struct bench_env **out, unsigned reps, bool cpuid_faulting,
 			char *err, size_t err_size);
 void bench_env_free(struct bench_env *e);
+/* TSC ticks per core clock cycle, from a dependent chain of ADDs run
+ * natively (0 if that failed): the TSC runs at a constant rate, the core
+ * does not. */
+double bench_ticks_per_cycle(struct bench_env *e);
 /* Whether CPUID traps in the trap monitor. */
 bool bench_env_cpuid_traps(const struct bench_env *e);
 
@@ -175,6 +181,13 @@ bool bench_env_cpuid_traps(const struct bench_env *e);
 void bench_measure(struct bench_env *e, const struct bench_block *b, uint32_t iterations,
 		   struct bench_row *row);
 
+/* Run block b natively and translated, `iterations` times from the same
+ * state and data, and compare GPRs, EFLAGS (arithmetic + DF) and the scratch
+ * data. Returns 1 when they agree, 0 when not (diff says where), -1 when
+ * the block does not run natively or translated. */
+int bench_compare(struct bench_env *e, const struct bench_block *b, uint32_t iterations,
+		  char *diff, size_t diff_size);
+
 /* Run code once under the trap monitor (from the standard block state) and
  * report the final state, fault and the virtual IF after it. */
 bt_status bench_trap_once(struct bench_env *e, const uint8_t *code, uint32_t len,
@@ -182,9 +195,17 @@ bt_status bench_trap_once(struct bench_env *e, const uint8_t *code, uint32_t len
 
 /* ---- output (report.c) ---- */
 
-void bench_print_table(FILE *f, const struct bench_row *rows, size_t n, unsigned reps,
-		       bool cpuid_traps);
-void bench_print_json(FILE *f, const struct bench_row *rows, size_t n, unsigned reps);
+/* What the whole run shares, for the report's header and notes. */
+struct bench_run_info {
+	unsigned reps;
+	bool cpuid_traps;
+	double ticks_per_cycle;   /* 0: unknown */
+};
+
+void bench_print_table(FILE *f, const struct bench_row *rows, size_t n,
+		       const struct bench_run_info *info);
+void bench_print_json(FILE *f, const struct bench_row *rows, size_t n,
+		      const struct bench_run_info *info);
 bt_status bench_write_svg(const char *path, const struct bench_row *rows, size_t n);
 
 #endif /* __ASSEMBLER__ */

@@ -108,7 +108,14 @@ static const struct bench_probe probe_sgdt = {
 
 /* ---- the blocks ---- */
 
-static const uint8_t alu[] = {
+/* The loop body holds COPIES instances of the cheap operations, so that the
+ * loop's own counter (a few ticks, overlapping the block out of order) does
+ * not dominate what is measured; ticks are reported per copy. */
+#define COPIES 8
+#define X8(...) __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, \
+		__VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__
+
+static const uint8_t alu[] = { X8(
 	0x01, 0xc8,             /* add eax, ecx */
 	0x31, 0xc2,             /* xor edx, eax */
 	0x29, 0xd6,             /* sub esi, edx */
@@ -116,10 +123,10 @@ static const uint8_t alu[] = {
 	0x21, 0xf7,             /* and edi, esi */
 	0x09, 0xf9,             /* or ecx, edi */
 	0xd1, 0xe9,             /* shr ecx, 1 */
-	0x11, 0xf0,             /* adc eax, esi */
+	0x11, 0xf0)             /* adc eax, esi */
 };
 
-static const uint8_t ldst[] = {
+static const uint8_t ldst[] = { X8(
 	0x8b, 0x03,             /* mov eax, [ebx] */
 	0x8b, 0x4b, 0x04,       /* mov ecx, [ebx+4] */
 	0x01, 0xc8,             /* add eax, ecx */
@@ -127,28 +134,35 @@ static const uint8_t ldst[] = {
 	0x89, 0x4b, 0x0c,       /* mov [ebx+12], ecx */
 	0x8b, 0x53, 0x08,       /* mov edx, [ebx+8] */
 	0x89, 0x13,             /* mov [ebx], edx */
-	0x89, 0x43, 0x04,       /* mov [ebx+4], eax */
+	0x89, 0x43, 0x04)       /* mov [ebx+4], eax */
 };
 
-static const uint8_t pushpop[] = {
+static const uint8_t pushpop[] = { X8(
 	0x50, 0x51, 0x52, 0x56, /* push eax ; push ecx ; push edx ; push esi */
-	0x5e, 0x5a, 0x59, 0x58, /* pop esi ; pop edx ; pop ecx ; pop eax */
+	0x5e, 0x5a, 0x59, 0x58) /* pop esi ; pop edx ; pop ecx ; pop eax */
 };
+
+/* Copy k (5 bytes at 5k) calls f at offset 42, past the copies and a jump
+ * over it; the same for the indirect call. The indirect jump computes its
+ * target, the next copy, from EBP (the block's address). */
+#define CALL_F(k) 0xe8, (uint8_t)(37 - 5 * (k)), 0, 0, 0   /* call f (rel32) */
+#define LEA_ESI(d) 0x8d, 0x75, (uint8_t)(d)                 /* lea esi, [ebp+d] */
+#define JMP_ESI 0xff, 0xe6                                 /* jmp esi */
+#define CALL_ESI 0xff, 0xd6                                /* call esi */
+#define OVER_F 0xeb, 0x01, 0xc3                            /* jmp over ; f: ret ; over: */
 
 static const uint8_t callret[] = {
-	0xe8, 0x02, 0x00, 0x00, 0x00,   /* call f */
-	0xeb, 0x01,                     /* jmp over */
-	0xc3,                           /* f: ret */
-};                                      /* over: */
+	CALL_F(0), CALL_F(1), CALL_F(2), CALL_F(3), CALL_F(4), CALL_F(5), CALL_F(6), CALL_F(7),
+	OVER_F,
+};
 
-static const uint8_t jmpind_setup[] = { 0x8d, 0x75, 0x02 };  /* lea esi, [ebp+2] */
-static const uint8_t jmpind[] = { 0xff, 0xe6 };              /* jmp esi (to the next byte) */
+static const uint8_t jmpind[] = {
+	LEA_ESI(5), JMP_ESI, LEA_ESI(10), JMP_ESI, LEA_ESI(15), JMP_ESI, LEA_ESI(20), JMP_ESI,
+	LEA_ESI(25), JMP_ESI, LEA_ESI(30), JMP_ESI, LEA_ESI(35), JMP_ESI, LEA_ESI(40), JMP_ESI,
+};
 
-static const uint8_t callind_setup[] = { 0x8d, 0x75, 0x04 }; /* lea esi, [ebp+4] (f) */
 static const uint8_t callind[] = {
-	0xff, 0xd6,             /* call esi */
-	0xeb, 0x01,             /* jmp over */
-	0xc3,                   /* f: ret */
+	X8(LEA_ESI(42), CALL_ESI), OVER_F,
 };
 
 static const uint8_t repmovsd[] = {
@@ -158,8 +172,8 @@ static const uint8_t repmovsd[] = {
 	0xf3, 0xa5,                     /* rep movsd */
 };
 
-static const uint8_t clisti[] = { 0xfa, 0xfb };          /* cli ; sti */
-static const uint8_t pushfpopf[] = { 0x9c, 0x9d };       /* pushfd ; popfd */
+static const uint8_t clisti[] = { X8(0xfa, 0xfb) };      /* cli ; sti */
+static const uint8_t pushfpopf[] = { X8(0x9c, 0x9d) };   /* pushfd ; popfd */
 static const uint8_t in_port[] = { 0xe4, 0xe9 };         /* in al, 0xe9 (debug console) */
 static const uint8_t out_port[] = { 0xe6, 0x80 };        /* out 0x80, al (POST port) */
 static const uint8_t cr3_setup[] = { 0x0f, 0x20, 0xd8 }; /* mov eax, cr3 */
@@ -167,26 +181,40 @@ static const uint8_t cr3_write[] = { 0x0f, 0x22, 0xd8 }; /* mov cr3, eax */
 static const uint8_t cpuid0[] = { 0x31, 0xc0, 0x0f, 0xa2 }; /* xor eax, eax ; cpuid */
 static const uint8_t sgdt[] = { 0x0f, 0x01, 0x03 };     /* sgdt [ebx] */
 
-#define CODE(a) a, sizeof(a)
-#define NO_SETUP NULL, 0
-#define FAST 100000u     /* iterations of a block of a few cycles */
-#define SLOW 5000u       /* of a block that exits or traps every iteration */
+#define BLOCK(a) .code = a, .len = sizeof(a)
+#define FAST 20000u      /* iterations of a loop body of a few hundred ticks */
+#define SLOW 5000u       /* of one that exits or traps every iteration */
 
 static const struct bench_block catalogue[] = {
-	{ "alu", "ALU loop (8 ops)", NO_SETUP, CODE(alu), FAST, NULL, false },
-	{ "ldst", "load/store (4+4)", NO_SETUP, CODE(ldst), FAST, NULL, false },
-	{ "pushpop", "push/pop (4+4)", NO_SETUP, CODE(pushpop), FAST, NULL, false },
-	{ "callret", "call/ret", NO_SETUP, CODE(callret), FAST, NULL, false },
-	{ "jmpind", "indirect jmp", CODE(jmpind_setup), CODE(jmpind), FAST, NULL, false },
-	{ "callind", "indirect call+ret", CODE(callind_setup), CODE(callind), FAST, NULL, false },
-	{ "repmovsd", "rep movsd 4 KiB", NO_SETUP, CODE(repmovsd), SLOW, NULL, false },
-	{ "clisti", "cli/sti pair", NO_SETUP, CODE(clisti), SLOW, NULL, false },
-	{ "pushfpopf", "pushf/popf", NO_SETUP, CODE(pushfpopf), FAST, &probe_pushf, false },
-	{ "in", "in al, 0xe9", NO_SETUP, CODE(in_port), SLOW, &probe_in, false },
-	{ "out", "out 0x80, al", NO_SETUP, CODE(out_port), SLOW, NULL, false },
-	{ "cr3", "mov cr3, eax", CODE(cr3_setup), CODE(cr3_write), 2000u, NULL, false },
-	{ "cpuid", "cpuid (leaf 0)", NO_SETUP, CODE(cpuid0), SLOW, &probe_cpuid, false },
-	{ "sgdt", "sgdt [ebx]", NO_SETUP, CODE(sgdt), SLOW, &probe_sgdt, true },
+	{ .name = "alu", .title = "ALU (8 ops)", BLOCK(alu), .copies = COPIES,
+	  .iterations = FAST },
+	{ .name = "ldst", .title = "load/store (4+4)", BLOCK(ldst), .copies = COPIES,
+	  .iterations = FAST },
+	{ .name = "pushpop", .title = "push/pop (4+4)", BLOCK(pushpop), .copies = COPIES,
+	  .iterations = FAST },
+	{ .name = "callret", .title = "call/ret", BLOCK(callret), .copies = COPIES,
+	  .iterations = FAST },
+	{ .name = "jmpind", .title = "indirect jmp", BLOCK(jmpind), .copies = COPIES,
+	  .iterations = FAST },
+	{ .name = "callind", .title = "indirect call/ret", BLOCK(callind), .copies = COPIES,
+	  .iterations = FAST },
+	{ .name = "repmovsd", .title = "rep movsd 4 KiB", BLOCK(repmovsd), .copies = 1,
+	  .iterations = SLOW },
+	{ .name = "clisti", .title = "cli/sti pair", BLOCK(clisti), .copies = COPIES,
+	  .iterations = 500, .sensitive = true },
+	{ .name = "pushfpopf", .title = "pushf/popf", BLOCK(pushfpopf), .copies = COPIES,
+	  .iterations = FAST, .probe = &probe_pushf, .sensitive = true },
+	{ .name = "in", .title = "in al, 0xe9", BLOCK(in_port), .copies = 1,
+	  .iterations = SLOW, .probe = &probe_in, .sensitive = true },
+	{ .name = "out", .title = "out 0x80, al", BLOCK(out_port), .copies = 1,
+	  .iterations = SLOW, .sensitive = true },
+	{ .name = "cr3", .title = "mov cr3, eax", .setup = cr3_setup,
+	  .setup_len = sizeof(cr3_setup), BLOCK(cr3_write), .copies = 1, .iterations = 2000,
+	  .sensitive = true },
+	{ .name = "cpuid", .title = "cpuid (leaf 0)", BLOCK(cpuid0), .copies = 1,
+	  .iterations = SLOW, .probe = &probe_cpuid, .sensitive = true },
+	{ .name = "sgdt", .title = "sgdt [ebx]", BLOCK(sgdt), .copies = 1, .iterations = SLOW,
+	  .probe = &probe_sgdt, .sensitive = true, .extra = true },
 };
 
 const struct bench_block *bench_catalogue(size_t *count)

@@ -6,7 +6,6 @@
  *
  *   page 0:   [trap: popfd ; load GPRs from ctl.gpr_in]
  *             setup                               once
- *             mov [ctl.rep], 0 via ECX ...
  *   outer:    counter = iters ; lfence ; rdtsc -> ctl.t0[rep] ; lfence
  *             jmp block
  *   page 1:
@@ -24,6 +23,7 @@
  * the inner loop is two translated blocks chained to each other: no exit to
  * the monitor per iteration unless the block itself exits.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "bench_int.h"
@@ -54,7 +54,8 @@ static void put32(struct emit *e, uint32_t v)
 
 static void put(struct emit *e, const void *b, size_t n)
 {
-	memcpy(e->p, b, n);
+	if (n > 0)              /* b may be NULL for an empty setup or block */
+		memcpy(e->p, b, n);
 	e->p += n;
 }
 
@@ -196,6 +197,7 @@ uint32_t bench_emit_loop(uint8_t *buf, const struct bench_prog *p)
 		return 0;
 	uint32_t outer = emit_head(&e, p);
 	/* INVARIANT: the head fits the first page (BENCH_SETUP_MAX leaves room). */
+	assert(e.p <= buf + BENCH_BLOCK_OFF);
 	memset(e.p, 0xcc, (size_t)(buf + BENCH_BLOCK_OFF - e.p));   /* int3: never reached */
 	e.p = buf + BENCH_BLOCK_OFF;
 	put(&e, p->code, p->len);

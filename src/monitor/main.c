@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "btmon/bench.h"
 #include "btmon/boot.h"
 #include "monitor.h"
 
@@ -123,6 +124,8 @@ int main(int argc, char **argv)
 {
 	struct btmon_options opt;
 	char err[256];
+	if (argc > 1 && strcmp(argv[1], "bench") == 0)
+		return bench_main(argc - 1, argv + 1);
 	if (cli_parse(argc, argv, &opt, err, sizeof(err)) != BT_OK) {
 		fprintf(stderr, "btmon: %s\n", err);
 		return 2;

@@ -29,6 +29,7 @@ struct mmu_stats {
 	uint64_t dirty_upgrades; /* read-only mappings made writable on first write (D bit) */
 	uint64_t flushes;        /* whole-window resets (paging mode changes, overflows) */
 	uint64_t cr3_writes;     /* CR3 writes: user view reset, non-global pages forgotten */
+	uint64_t budget_resets;  /* whole-window resets to stay under vm.max_map_count */
 	uint64_t invlpgs;
 };
 
@@ -75,6 +76,12 @@ struct mmu {
 	uint32_t nnonglobal;
 	uint32_t cr3;
 	unsigned cpl;
+	/* Mapping budget (DESIGN.md §9): host VMAs are limited by vm.max_map_count;
+	 * an isolated page mapped into a reservation costs up to two. */
+	uint64_t map_count;      /* mappings made since the last whole reset */
+	uint64_t map_budget;     /* reset everything before map_count passes this */
+	uint64_t max_map_count;  /* the host limit (after raising it, if root) */
+	uint64_t max_map_count_was; /* ... and before */
 	struct mmu_pf last_pf;
 	struct mmu_stats stats;
 };

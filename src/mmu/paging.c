@@ -127,7 +127,16 @@ static void flush_views(struct mmu *m)
 	view_reset(&m->views[1]);
 	memset(m->mapped_bitmap, 0, m->ram_size / MMU_FILL_RUN / 8 + 2);
 	m->nnonglobal = 0;
+	m->map_count = 0;
 	m->stats.flushes++;
+}
+
+void mmu_check_budget(struct mmu *m)
+{
+	if (m->map_count < m->map_budget)
+		return;
+	m->stats.budget_resets++;
+	flush_views(m);
 }
 
 void mmu_set_paging(struct mmu *m, uint32_t cr0, uint32_t cr3, uint32_t cr4)

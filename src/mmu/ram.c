@@ -9,12 +9,36 @@
  * page tables (paging.c) and honour the code-page check.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "window.h"
+
+/* Read vm.max_map_count; as root, raise it to `want` if lower. */
+static void mapping_limit(struct mmu *m, uint64_t want)
+{
+	uint64_t cur = 65530;
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "r+");
+	if (f) {
+		unsigned long long v;
+		if (fscanf(f, "%llu", &v) == 1)
+			cur = v;
+		m->max_map_count_was = cur;
+		if (cur < want && geteuid() == 0 && fseek(f, 0, SEEK_SET) == 0 &&
+		    fprintf(f, "%llu\n", (unsigned long long)want) > 0 && fflush(f) == 0)
+			cur = want;
+		fclose(f);
+	} else {
+		m->max_map_count_was = cur;
+	}
+	m->max_map_count = cur;
+	/* Headroom: the monitor, libraries and the arena need mappings too, and
+	 * near the limit even unmapping can fail (DESIGN.md §9). */
+	m->map_budget = cur * 7 / 10;
+}
 
 bt_status mmu_init(struct mmu *m, uint64_t ram_bytes)
 {
@@ -45,6 +69,7 @@ bt_status mmu_init(struct mmu *m, uint64_t ram_bytes)
 	if (view_reserve(&m->views[1]) != BT_OK)
 		goto fail_view;
 	m->window = m->views[0].base;
+	mapping_limit(m, 262144);
 	return BT_OK;
 
 fail_view:

@@ -124,6 +124,7 @@ enum mmu_fault_kind mmu_fault_classify(struct mmu *m, uint64_t la, bool write)
 {
 	if (la >= MMU_WINDOW_SIZE)
 		return MMU_FAULT_WRAP;
+	mmu_check_budget(m);   /* before adding a mapping: never near the host's limit */
 	if (m->paging)
 		return shadow_fill(m, (gla_t)la, write);
 	if (la >= m->ram_size) {

@@ -40,6 +40,9 @@ struct walk {
  * m->last_pf; without it the walk has no side effects. */
 bool paging_walk(struct mmu *m, gla_t la, unsigned acc, bool set_ad, struct walk *w);
 
+/* paging.c: reset every window if the mapping budget is spent. */
+void mmu_check_budget(struct mmu *m);
+
 /* shadow.c */
 enum mmu_fault_kind shadow_fill(struct mmu *m, gla_t la, bool write);
 void rmap_add(struct mmu *m, gpa_t pa, gla_t la, unsigned view);

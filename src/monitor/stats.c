@@ -67,6 +67,10 @@ static void print_monitor(struct machine *m, FILE *out)
 	fprintf(out, "  CR3 writes               %12llu (full window resets %llu), INVLPGs %llu\n",
 		(unsigned long long)m->mmu.stats.cr3_writes, (unsigned long long)m->mmu.stats.flushes,
 		(unsigned long long)m->mmu.stats.invlpgs);
+	fprintf(out, "  mapping budget           %12llu of vm.max_map_count %llu%s; budget resets %llu\n",
+		(unsigned long long)m->mmu.map_budget, (unsigned long long)m->mmu.max_map_count,
+		m->mmu.max_map_count != m->mmu.max_map_count_was ? " (raised from the host's default: root)" : "",
+		(unsigned long long)m->mmu.stats.budget_resets);
 	fprintf(out, "  guest page faults        %12llu, dirty-bit upgrades %llu\n",
 		(unsigned long long)m->mmu.stats.guest_pf, (unsigned long long)m->mmu.stats.dirty_upgrades);
 }

@@ -64,6 +64,22 @@ START_TEST(test_mmu_fill_maps_the_run_containing_the_address)
 }
 END_TEST
 
+START_TEST(test_mmu_spent_mapping_budget_resets_the_window)
+{
+	m.map_budget = 4;                         /* two fills' worth */
+	ck_assert_int_eq(mmu_fault_classify(&m, 0x000000, true), MMU_FAULT_FILLED);
+	ck_assert_int_eq(mmu_fault_classify(&m, 0x200000, true), MMU_FAULT_FILLED);
+	m.window[0x200010] = 0x77;
+	ck_assert_uint_eq(m.stats.budget_resets, 0);
+	ck_assert_int_eq(mmu_fault_classify(&m, 0x400000, true), MMU_FAULT_FILLED);
+	ck_assert_uint_eq(m.stats.budget_resets, 1);
+	ck_assert(write_faults(m.window + 0x200010));      /* forgotten: refaults */
+	ck_assert_int_eq(mmu_fault_classify(&m, 0x200010, false), MMU_FAULT_FILLED);
+	ck_assert_uint_eq(m.window[0x200010], 0x77);        /* the same RAM behind it */
+	ck_assert_uint_le(m.map_count, 4);
+}
+END_TEST
+
 START_TEST(test_mmu_address_past_ram_is_a_hole)
 {
 	ck_assert_int_eq(mmu_fault_classify(&m, 16u << 20, false), MMU_FAULT_MMIO);
@@ -151,6 +167,7 @@ static Suite *mmu_suite(void)
 	tcase_add_test(w, test_mmu_window_is_unmapped_until_first_touch);
 	tcase_add_test(w, test_mmu_fill_maps_the_run_containing_the_address);
 	tcase_add_test(w, test_mmu_address_past_ram_is_a_hole);
+	tcase_add_test(w, test_mmu_spent_mapping_budget_resets_the_window);
 	tcase_add_test(w, test_mmu_access_past_4g_is_a_wrap);
 	suite_add_tcase(s, w);
 	TCase *c = tcase_create("code_pages");

@@ -43,6 +43,14 @@
  * that are not the block's to the handler installed before. Because those
  * handlers are process-wide, runs in different threads are serialised by a
  * process-wide lock. A context is used by one thread at a time.
+ *
+ * Trap and emulate: a context may carry a fault hook (native_set_fault_hook)
+ * that sees each fault of its blocks first, and may emulate the faulting
+ * instruction and resume the block instead of ending the run: a privileged
+ * instruction at CPL 3 raises #GP(0), so a hook that emulates CLI, IN, MOV
+ * CR3, ... makes the runner a classic trap-and-emulate monitor (the third
+ * column of `btmon bench`, src/bench/trap.c). native_set_cpuid_faulting
+ * adds CPUID to the instructions that trap.
  */
 #ifndef BTMON_NATIVE_H
 #define BTMON_NATIVE_H
@@ -94,6 +102,26 @@ struct native_fault {
 	uint32_t addr;      /* #PF: the linear address (CR2); else 0 */
 };
 
+/* A fault of the block, offered to the fault hook: how it faulted and the
+ * block's registers there, which the hook may change before resuming. */
+struct native_trap {
+	struct native_fault fault;  /* as native_run would report it */
+	uint32_t gpr[8];            /* at the fault, indexed by enum native_gpr */
+	uint32_t eflags;            /* at the fault; resuming takes back the
+				     * NATIVE_EFLAGS_MASK bits only */
+	uint32_t eip;               /* fault.eip: where the block resumes */
+};
+
+/*
+ * A fault hook. Return true to resume the block with t's registers at
+ * t->eip (after emulating the faulting instruction, say); false to end the
+ * run at the fault exactly as without a hook (changes to *t are dropped).
+ * It runs inside the fault signal handler, on the runner's alternate stack
+ * with every other signal blocked and the run lock held: it must be
+ * async-signal-safe (no allocation, locks or stdio) and must not run blocks.
+ */
+typedef bool native_fault_hook(void *opaque, struct native_trap *t);
+
 struct native_ctx;
 
 /* Create a context with a data area of data_size bytes (rounded up to whole
@@ -123,16 +151,28 @@ void native_state_init(const struct native_ctx *c, struct native_state *s);
  *
  * On return *out holds the final state: at the end of the block, or at the
  * faulting instruction if it faulted, in which case *fault says how
- * (fault->signo is 0 otherwise; fault may be NULL). in and out may be the
- * same. A fault of the block is not an error: the
- * status is still BT_OK. BT_ERR_INVAL: len > NATIVE_CODE_MAX, or an MXCSR
- * with reserved bits set. BT_ERR_HOST: installing the fault handlers failed.
+ * (fault->signo is 0 otherwise; fault may be NULL); with a fault hook, only
+ * a fault the hook does not resume ends the run. in and out may be the
+ * same. A fault of the block is not an error: the status is still BT_OK.
+ * BT_ERR_INVAL: len > NATIVE_CODE_MAX, or an MXCSR with reserved bits set.
+ * BT_ERR_HOST: installing the fault handlers failed.
  *
  * The caller's signal handlers, alternate stack and signal mask are restored
  * before it returns; so are its DF (0), x87/SSE state and DS/ES. */
 bt_status native_run(struct native_ctx *c, const void *code, uint32_t len,
 		     const struct native_state *in, struct native_state *out,
 		     struct native_fault *fault);
+
+/* Offer every fault of the blocks c runs from now on (native_run,
+ * native_time) to hook(opaque, ...) first; hook NULL: none, the default. */
+void native_set_fault_hook(struct native_ctx *c, native_fault_hook *hook, void *opaque);
+
+/* Make CPUID fault with #GP(0) while c's blocks run, as a privileged
+ * instruction does, so that a fault hook can answer it (Linux arch_prctl
+ * ARCH_SET_CPUID: CPUID faulting, which Intel CPUs offer to VMMs; the
+ * calling thread only, and only during runs). Returns whether CPUID will
+ * fault: false when on is false or the host cannot. */
+bool native_set_cpuid_faulting(struct native_ctx *c, bool on);
 
 /* Time the block: run it `iterations` times back to back (at least 1), each
  * iteration starting from the state the previous one ended in (the first from

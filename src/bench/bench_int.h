@@ -7,8 +7,9 @@
  *   loop.c       emits the timed loop (32-bit code) around a block
  *   modes.c      native / translated / trap-and-emulate measurements, medians,
  *                the native-vs-translated state comparison
- *   trap.c, trap_emulate.c, trap_switch.S
- *                the miniature trap-and-emulate monitor (trap.h)
+ *   trap.c, trap_emulate.c
+ *                the miniature trap-and-emulate monitor (trap.h), a fault
+ *                hook of the native runner
  *   report.c     the table, --json and --svg
  *   bench_main.c the command line
  *
@@ -36,16 +37,9 @@
 #define BENCH_BLOCK_OFF    BT_PAGE_SIZE
 #define BENCH_SETUP_MAX    2048u
 #define BENCH_PROG_MAX     (NATIVE_CODE_SIZE + BT_PAGE_SIZE)  /* a whole program */
-#define BENCH_BLOCK_MAX    (NATIVE_CODE_MAX - 512u)           /* longest block */
-
-/* Offsets of struct bench_ctl used by trap_switch.S (checked in trap.c). */
-#define BC_HOST_RSP 0x000
-#define BC_RET64    0x008
-#define BC_HOST_FX  0x010
-#define BC_HOST_DS  0x210
-#define BC_HOST_ES  0x212
-
-#ifndef __ASSEMBLER__
+/* Longest block: its program must fit the native runner's code area too,
+ * where the trap monitor runs it. */
+#define BENCH_BLOCK_MAX    (NATIVE_CODE_MAX - BENCH_BLOCK_OFF - 512u)
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -57,25 +51,15 @@
 
 /*
  * The loop's control block, read and written by the emitted 32-bit code
- * through absolute addresses. Translated mode keeps it in the guest's data
- * area (BENCH_CTL_OFF, only the 32-bit fields are used); the trap monitor in
- * its own control page, where the 64-bit fields serve the mode switch.
+ * through absolute addresses. Every mode that runs loop.c's program keeps
+ * it in the guest's data area, at BENCH_CTL_OFF.
  */
 struct bench_ctl {
-	uint64_t host_rsp;        /* trap: RSP inside bench_trap_enter */
-	uint64_t ret64;           /* trap: &bench_trap_ret64, for the landing stub */
-	uint8_t host_fx[512] __attribute__((aligned(16)));  /* trap: caller's x87/SSE */
-	uint16_t host_ds, host_es;
 	uint32_t iters;           /* iterations per repetition (set by C) */
 	uint32_t reps;            /* repetitions (set by C) */
 	uint32_t counter;         /* iterations left in this repetition */
 	uint32_t rep;             /* index of the running repetition */
 	uint32_t ecx_tmp, eax_tmp, edx_tmp;
-	uint32_t gpr_in[8];       /* trap: loaded by the program's prologue */
-	uint32_t gpr_out[8];      /* trap: stored by the epilogue or the fault handler */
-	uint32_t eflags_out;
-	uint64_t entry_frame[4] __attribute__((aligned(16)));  /* trap: lretq frame + EFLAGS */
-	uint32_t exit_stack[16];  /* trap: the epilogue's own stack */
 	uint64_t t0[BENCH_REPS_MAX], t1[BENCH_REPS_MAX];       /* RDTSC per repetition */
 };
 
@@ -113,14 +97,13 @@ const struct bench_block *bench_catalogue(size_t *count);
 
 enum bench_prog_kind {
 	BENCH_PROG_XLAT,  /* registers from the harness; ends with CLI then falls off */
-	BENCH_PROG_TRAP,  /* loads gpr_in; ends by a far return to the 64-bit landing stub */
+	BENCH_PROG_TRAP,  /* run by the native runner: falls off its end into its exit */
 };
 
 struct bench_prog {
 	enum bench_prog_kind kind;
 	uint32_t base;            /* 32-bit address of the program's first byte */
 	uint32_t ctl;             /* 32-bit address of its struct bench_ctl */
-	uint32_t landing64;       /* trap: the 64-bit landing stub */
 	const uint8_t *setup;
 	uint32_t setup_len;
 	const uint8_t *code;
@@ -208,5 +191,4 @@ void bench_print_json(FILE *f, const struct bench_row *rows, size_t n,
 		      const struct bench_run_info *info);
 bt_status bench_write_svg(const char *path, const struct bench_row *rows, size_t n);
 
-#endif /* __ASSEMBLER__ */
 #endif

@@ -4,8 +4,7 @@
  * program (the native mode has the native runner's equivalent loop,
  * native_time), so the three measure the same thing:
  *
- *   page 0:   [trap: popfd ; load GPRs from ctl.gpr_in]
- *             setup                               once
+ *   page 0:   setup                               once
  *   outer:    counter = iters ; lfence ; rdtsc -> ctl.t0[rep] ; lfence
  *             jmp block
  *   page 1:
@@ -14,8 +13,8 @@
  *             mov [counter],ecx ; jecxz done ; mov ecx,[ecx_tmp] ; jmp block
  *   done:     mov ecx,[ecx_tmp] ; lfence ; rdtsc -> ctl.t1[rep]
  *             rep += 1 ; reps -= 1 ; if reps != 0: jmp outer
- *             [xlat: cli, then the harness's HLT] [trap: store GPRs, far
- *             return to the 64-bit landing stub]
+ *             [xlat: cli, then the harness's HLT] [trap: fall off the end
+ *             into the native runner's exit]
  *
  * The loop's own code is flag-free (MOV, LEA, JECXZ, JMP, LFENCE, RDTSC), and
  * it keeps ECX, EAX and EDX in the control block while it uses them, so the
@@ -29,7 +28,6 @@
 #include "bench_int.h"
 
 #define MODRM_ABS(reg) ((uint8_t)(0x05 | ((reg) << 3)))   /* [disp32] */
-#define SEL_CS64 0x33   /* Linux __USER_CS: 64-bit code */
 
 struct emit {
 	uint8_t *buf, *p;
@@ -111,41 +109,10 @@ static void stamp(struct emit *e, const struct bench_prog *p, uint32_t array)
 	load(e, NATIVE_EDX, CTL(p, edx_tmp));
 }
 
-/* The trap program's entry: EFLAGS from the lretq frame, then the GPRs. */
-static void trap_prologue(struct emit *e, const struct bench_prog *p)
-{
-	put8(e, 0x9d);                                  /* popfd */
-	for (unsigned r = 0; r < 8; r++)
-		if (r != NATIVE_ESP)
-			load(e, r, CTL(p, gpr_in) + 4 * r);
-	load(e, NATIVE_ESP, CTL(p, gpr_in) + 4 * NATIVE_ESP);
-}
-
-/* The trap program's exit: GPRs and EFLAGS to the control block, then a far
- * return into 64-bit mode at the landing stub. */
-static void trap_epilogue(struct emit *e, const struct bench_prog *p)
-{
-	for (unsigned r = 0; r < 8; r++)
-		store(e, r, CTL(p, gpr_out) + 4 * r);
-	put8(e, 0xbc);                                  /* mov esp, exit stack top */
-	put32(e, CTL(p, exit_stack) + (uint32_t)sizeof(((struct bench_ctl *)0)->exit_stack));
-	put8(e, 0x9c);                                  /* pushfd */
-	put8(e, 0x8f);                                  /* pop dword [eflags_out] */
-	put8(e, MODRM_ABS(0));
-	put32(e, CTL(p, eflags_out));
-	put8(e, 0x6a);                                  /* push SEL_CS64 */
-	put8(e, SEL_CS64);
-	put8(e, 0x68);                                  /* push landing64 */
-	put32(e, p->landing64);
-	put8(e, 0xcb);                                  /* retf */
-}
-
-/* Entry, setup and the start of a repetition; returns the address of
- * `outer` (where each repetition starts). */
+/* Setup and the start of a repetition; returns the address of `outer`
+ * (where each repetition starts). */
 static uint32_t emit_head(struct emit *e, const struct bench_prog *p)
 {
-	if (p->kind == BENCH_PROG_TRAP)
-		trap_prologue(e, p);
 	put(e, p->setup, p->setup_len);
 	uint32_t outer = here(e);
 	store(e, NATIVE_ECX, CTL(p, ecx_tmp));
@@ -185,8 +152,6 @@ static void emit_tail(struct emit *e, const struct bench_prog *p, uint32_t outer
 	load(e, NATIVE_ECX, CTL(p, ecx_tmp));
 	if (p->kind == BENCH_PROG_XLAT)
 		put8(e, 0xfa);                          /* cli: IF=0 so the harness's HLT stops */
-	else
-		trap_epilogue(e, p);
 }
 
 uint32_t bench_emit_loop(uint8_t *buf, const struct bench_prog *p)

@@ -8,7 +8,7 @@
  *               CPL 0), laid out so the block sits at the native runner's
  *               code address and sees the same data and stack addresses;
  *   trap        the same program under the miniature trap-and-emulate
- *               monitor (trap.h).
+ *               monitor (trap.h): natively again, with a fault hook.
  *
  * Every mode times `reps + 1` repetitions of `iterations` iterations with
  * RDTSC (the first is a warm-up: it also pays for translation), takes the
@@ -109,7 +109,7 @@ static bool run_xlat(struct bench_env *e, const struct loop_run *r, struct loop_
 {
 	uint32_t data = native_data_addr(e->nc);
 	struct bench_prog p = { BENCH_PROG_XLAT, native_code_addr(e->nc) - BENCH_BLOCK_OFF,
-		data + BENCH_CTL_OFF, 0, r->setup, r->setup_len, r->code, r->len };
+		data + BENCH_CTL_OFF, r->setup, r->setup_len, r->code, r->len };
 	uint32_t len = bench_emit_loop(e->prog, &p);
 	struct native_state in;
 

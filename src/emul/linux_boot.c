@@ -17,7 +17,9 @@
  *		fprintf(stderr, "btmon: %s: %s\n", path, err);
  *
  * Like multiboot.c it works in two passes, every check first and then every
- * write, so guest RAM is untouched when it fails. Layouts: linux_abi.h.
+ * write, so guest RAM is untouched when it fails. Layouts: linux_abi.h;
+ * the error line, size wording and PC memory map it shares with
+ * multiboot.c: boot_util.h.
  *
  * Guest-physical layout it builds:
  *	0x010000  boot_params, 4 KiB (where the real-mode setup would sit)
@@ -35,21 +37,15 @@
 
 #include <assert.h>
 #include <inttypes.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "boot_util.h"
 #include "linux_abi.h"
-
-#define MIB (1024u * 1024u)
 
 /* Guest-physical addresses btmon chooses (see the layout above). */
 #define LB_BOOT_PARAMS_ADDR 0x10000u
 #define LB_HEAP_END_OFFSET  0xE000u    /* from LB_BOOT_PARAMS_ADDR (boot.rst sample) */
 #define LB_CMDLINE_ADDR     0x20000u
-#define LB_LOW_RAM_END      0x9FC00u   /* 639 KiB of conventional memory */
-#define LB_EBDA_END         0xA0000u
-#define LB_BIOS_START       0xF0000u
 #define LB_KERNEL_ADDR      LINUX_LOAD_HIGH_ADDR
 #define LB_INITRD_MAX_OLD   0x37FFFFFFu   /* boot.rst: initrd_addr_max before 2.03 */
 
@@ -69,45 +65,6 @@ struct lb_plan {
 	uint32_t initrd_addr;           /* 0: no initrd */
 };
 
-/* Where an error line goes. */
-struct lb_err {
-	char *buf;
-	size_t len;
-};
-
-/* Write one formatted line into e and return status. */
-static bt_status __attribute__((format(printf, 3, 4)))
-lb_fail(struct lb_err e, bt_status status, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (e.buf && e.len) {
-		va_start(ap, fmt);
-		vsnprintf(e.buf, e.len, fmt, ap);
-		va_end(ap);
-	}
-	return status;
-}
-
-/* "256 MiB", "16.05 MiB", "640 KiB" or "1000 bytes", for error lines. */
-static const char *lb_size_str(uint64_t bytes, char *buf, size_t len)
-{
-	if (bytes >= MIB && bytes % MIB == 0)
-		snprintf(buf, len, "%" PRIu64 " MiB", bytes / MIB);
-	else if (bytes >= MIB)
-		snprintf(buf, len, "%.2f MiB", (double)bytes / MIB);
-	else if (bytes >= 1024 && bytes % 1024 == 0)
-		snprintf(buf, len, "%" PRIu64 " KiB", bytes / 1024);
-	else
-		snprintf(buf, len, "%" PRIu64 " bytes", bytes);
-	return buf;
-}
-
-static uint32_t lb_rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static uint32_t lb_align_up(uint32_t v, uint32_t align)   /* align: a power of two */
 {
 	return (v + align - 1) & ~(align - 1);
@@ -119,34 +76,35 @@ static uint32_t lb_align_up(uint32_t v, uint32_t align)   /* align: a power of t
  * enough for the fields that version defines, and a setup that the file holds.
  */
 static bt_status lb_parse_header(const uint8_t *img, size_t len, struct lb_plan *p,
-				 struct lb_err e)
+				 struct boot_err e)
 {
 	struct linux_setup_header *h = &p->hdr;
 	unsigned sects, need;
 
-	if (len < LINUX_HDR_AT(version) + 2 || lb_rd32(img + LINUX_HDR_AT(header)) != LINUX_HDRS_MAGIC)
-		return lb_fail(e, BT_ERR_FORMAT, "not a bzImage: no HdrS magic at offset 0x202");
+	if (len < LINUX_HDR_AT(version) + 2 ||
+	    boot_rd32(img + LINUX_HDR_AT(header)) != LINUX_HDRS_MAGIC)
+		return boot_fail(e, BT_ERR_FORMAT, "not a bzImage: no HdrS magic at offset 0x202");
 	memset(h, 0, sizeof *h);
 	memcpy(h, img + LINUX_HDR_OFFSET, LINUX_HDR_AT(version) + 2 - LINUX_HDR_OFFSET);
 	if (h->boot_flag != LINUX_BOOT_FLAG)
-		return lb_fail(e, BT_ERR_FORMAT, "not a bzImage: boot_flag at offset 0x1FE is "
-			       "0x%04X, not 0xAA55", h->boot_flag);
+		return boot_fail(e, BT_ERR_FORMAT, "not a bzImage: boot_flag at offset 0x1FE is "
+				 "0x%04X, not 0xAA55", h->boot_flag);
 	if (h->version < LINUX_PROTO_MIN)
-		return lb_fail(e, BT_ERR_FORMAT, "boot protocol %u.%02u is too old "
-			       "(btmon needs 2.06 or later)", h->version >> 8, h->version & 0xFF);
+		return boot_fail(e, BT_ERR_FORMAT, "boot protocol %u.%02u is too old "
+				 "(btmon needs 2.06 or later)", h->version >> 8, h->version & 0xFF);
 
 	p->hdr_end = LINUX_HDR_JUMP_END + img[LINUX_HDR_AT(jump) + 1];
 	need = h->version >= LINUX_PROTO_INIT_SIZE ? LINUX_HDR_END_2_10 : LINUX_HDR_END_2_06;
 	if (p->hdr_end < need)
-		return lb_fail(e, BT_ERR_FORMAT, "setup header ends at offset 0x%X, before the "
-			       "0x%X that boot protocol %u.%02u defines", p->hdr_end, need,
-			       h->version >> 8, h->version & 0xFF);
+		return boot_fail(e, BT_ERR_FORMAT, "setup header ends at offset 0x%X, before the "
+				 "0x%X that boot protocol %u.%02u defines", p->hdr_end, need,
+				 h->version >> 8, h->version & 0xFF);
 	if (p->hdr_end > LINUX_HDR_LIMIT)
-		return lb_fail(e, BT_ERR_FORMAT, "setup header ends at offset 0x%X, past the "
-			       "0x%X boot_params has room for", p->hdr_end, LINUX_HDR_LIMIT);
+		return boot_fail(e, BT_ERR_FORMAT, "setup header ends at offset 0x%X, past the "
+				 "0x%X boot_params has room for", p->hdr_end, LINUX_HDR_LIMIT);
 	if (p->hdr_end > len)
-		return lb_fail(e, BT_ERR_FORMAT, "truncated bzImage: setup header (to offset 0x%X) "
-			       "runs past end of file (%zu bytes)", p->hdr_end, len);
+		return boot_fail(e, BT_ERR_FORMAT, "truncated bzImage: setup header (to "
+				 "offset 0x%X) runs past end of file (%zu bytes)", p->hdr_end, len);
 	/* The whole header, as far as btmon's struct knows it: fields past
 	 * hdr_end are setup code, not header, and stay 0. */
 	size_t n = p->hdr_end - LINUX_HDR_OFFSET;
@@ -155,11 +113,11 @@ static bt_status lb_parse_header(const uint8_t *img, size_t len, struct lb_plan 
 	sects = h->setup_sects ? h->setup_sects : LINUX_SETUP_SECTS_DEFAULT;
 	p->setup_size = (sects + 1) * LINUX_SECTOR_SIZE;
 	if (p->setup_size > len)
-		return lb_fail(e, BT_ERR_FORMAT, "truncated bzImage: setup (%u sectors) runs past "
-			       "end of file (%zu bytes)", sects, len);
+		return boot_fail(e, BT_ERR_FORMAT, "truncated bzImage: setup (%u sectors) runs "
+				 "past end of file (%zu bytes)", sects, len);
 	if (p->setup_size == len)
-		return lb_fail(e, BT_ERR_FORMAT, "truncated bzImage: no protected-mode kernel "
-			       "follows the setup (%u sectors)", sects);
+		return boot_fail(e, BT_ERR_FORMAT, "truncated bzImage: no protected-mode kernel "
+				 "follows the setup (%u sectors)", sects);
 	return BT_OK;
 }
 
@@ -171,27 +129,28 @@ static bt_status lb_parse_header(const uint8_t *img, size_t len, struct lb_plan 
  * (LOAD_PHYSICAL_ADDR); a fixed one at pref_address (boot.rst, init_size).
  */
 static bt_status lb_check_kernel(size_t len, struct boot_ram ram, struct lb_plan *p,
-				 struct lb_err e)
+				 struct boot_err e)
 {
 	struct linux_setup_header *h = &p->hdr;
 	char s1[32], s2[32], s3[32];
 	uint64_t syssize_bytes = (uint64_t)h->syssize * 16;
 
 	if (!(h->loadflags & LINUX_LF_LOADED_HIGH))
-		return lb_fail(e, BT_ERR_FORMAT, "zImage kernels are not supported (loadflags 0x%02X "
-			       "lacks LOADED_HIGH): btmon loads bzImages at 1 MiB", h->loadflags);
+		return boot_fail(e, BT_ERR_FORMAT, "zImage kernels are not supported "
+				 "(loadflags 0x%02X lacks LOADED_HIGH): btmon loads bzImages at "
+				 "1 MiB", h->loadflags);
 	if (len - p->setup_size > UINT32_MAX - LB_KERNEL_ADDR)
-		return lb_fail(e, BT_ERR_RANGE, "protected-mode kernel (%zu bytes) wraps past 4 GiB",
-			       len - p->setup_size);
+		return boot_fail(e, BT_ERR_RANGE, "protected-mode kernel (%zu bytes) wraps past "
+				 "4 GiB", len - p->setup_size);
 	p->kernel_size = (uint32_t)(len - p->setup_size);
 	if (syssize_bytes > p->kernel_size)
-		return lb_fail(e, BT_ERR_FORMAT, "truncated bzImage: protected-mode kernel is %" PRIu32
-			       " bytes, syssize at offset 0x1F4 says %" PRIu64, p->kernel_size,
-			       syssize_bytes);
+		return boot_fail(e, BT_ERR_FORMAT, "truncated bzImage: protected-mode kernel "
+				 "is %" PRIu32 " bytes, syssize at offset 0x1F4 says %" PRIu64,
+				 p->kernel_size, syssize_bytes);
 	if (h->code32_start != LB_KERNEL_ADDR && !h->relocatable_kernel)
-		return lb_fail(e, BT_ERR_FORMAT, "code32_start 0x%08" PRIx32 " is not 0x%X and the "
-			       "kernel is not relocatable: btmon loads it at 1 MiB",
-			       h->code32_start, LB_KERNEL_ADDR);
+		return boot_fail(e, BT_ERR_FORMAT, "code32_start 0x%08" PRIx32 " is not 0x%X and "
+				 "the kernel is not relocatable: btmon loads it at 1 MiB",
+				 h->code32_start, LB_KERNEL_ADDR);
 
 	uint64_t pref = h->version >= LINUX_PROTO_INIT_SIZE && h->pref_address
 			? h->pref_address : LB_KERNEL_ADDR;
@@ -201,24 +160,26 @@ static bt_status lb_check_kernel(size_t len, struct boot_ram ram, struct lb_plan
 		uint32_t align = h->kernel_alignment;
 
 		if (align == 0 || (align & (align - 1)) != 0 || align > 1u << 30)
-			return lb_fail(e, BT_ERR_FORMAT, "kernel_alignment 0x%" PRIx32 " at offset "
-				       "0x230 is not a power of two up to 1 GiB", align);
+			return boot_fail(e, BT_ERR_FORMAT, "kernel_alignment 0x%" PRIx32 " at "
+					 "offset 0x230 is not a power of two up to 1 GiB", align);
 		uint32_t aligned = lb_align_up(LB_KERNEL_ADDR, align);
 		if (aligned > p->runtime_start)
 			p->runtime_start = aligned;
 	}
 	p->kernel_end = (uint64_t)LB_KERNEL_ADDR + p->kernel_size;
 	if (p->kernel_end > ram.size)
-		return lb_fail(e, BT_ERR_RANGE, "protected-mode kernel (%s) does not fit at 1 MiB in "
-			       "%s of guest RAM", lb_size_str(p->kernel_size, s1, sizeof s1),
-			       lb_size_str(ram.size, s2, sizeof s2));
+		return boot_fail(e, BT_ERR_RANGE, "protected-mode kernel (%s) does not fit at 1 "
+				 "MiB in %s of guest RAM",
+				 boot_size_str(p->kernel_size, s1, sizeof s1),
+				 boot_size_str(ram.size, s2, sizeof s2));
 	uint64_t need = p->runtime_start + init_size;
 	if (need > ram.size)
-		return lb_fail(e, BT_ERR_RANGE, "kernel needs init_size %s at %s: more than the %s "
-			       "of guest RAM allows (-m %" PRIu64 "M or more)",
-			       lb_size_str(init_size, s1, sizeof s1),
-			       lb_size_str(p->runtime_start, s2, sizeof s2),
-			       lb_size_str(ram.size, s3, sizeof s3), (need + MIB - 1) / MIB);
+		return boot_fail(e, BT_ERR_RANGE, "kernel needs init_size %s at %s: more than "
+				 "the %s of guest RAM allows (-m %" PRIu64 "M or more)",
+				 boot_size_str(init_size, s1, sizeof s1),
+				 boot_size_str(p->runtime_start, s2, sizeof s2),
+				 boot_size_str(ram.size, s3, sizeof s3),
+				 (need + BOOT_MIB - 1) / BOOT_MIB);
 	if (need > p->kernel_end)
 		p->kernel_end = need;
 	return BT_OK;
@@ -226,16 +187,17 @@ static bt_status lb_check_kernel(size_t len, struct boot_ram ram, struct lb_plan
 
 /* The command line must fit the kernel's cmdline_size and btmon's area
  * below the EBDA. */
-static bt_status lb_check_cmdline(const char *cmdline, const struct lb_plan *p, struct lb_err e)
+static bt_status lb_check_cmdline(const char *cmdline, const struct lb_plan *p, struct boot_err e)
 {
 	size_t n = strlen(cmdline);
 	uint32_t max = p->hdr.cmdline_size;
 
-	if (max > LB_LOW_RAM_END - LB_CMDLINE_ADDR - 1)
-		max = LB_LOW_RAM_END - LB_CMDLINE_ADDR - 1;
+	if (max > BOOT_LOW_RAM_END - LB_CMDLINE_ADDR - 1)
+		max = BOOT_LOW_RAM_END - LB_CMDLINE_ADDR - 1;
 	if (n > max)
-		return lb_fail(e, BT_ERR_RANGE, "command line is %zu bytes, longer than the %" PRIu32
-			       " the kernel takes (cmdline_size at offset 0x238)", n, max);
+		return boot_fail(e, BT_ERR_RANGE, "command line is %zu bytes, longer than the "
+				 "%" PRIu32 " the kernel takes (cmdline_size at offset 0x238)",
+				 n, max);
 	return BT_OK;
 }
 
@@ -245,7 +207,7 @@ static bt_status lb_check_cmdline(const char *cmdline, const struct lb_plan *p, 
  * and starts on a page, above everything the kernel uses early.
  */
 static bt_status lb_place_initrd(size_t initrd_len, struct boot_ram ram, struct lb_plan *p,
-				 struct lb_err e)
+				 struct boot_err e)
 {
 	char s1[32], s2[32], s3[32];
 	uint64_t max = p->hdr.initrd_addr_max ? p->hdr.initrd_addr_max : LB_INITRD_MAX_OLD;
@@ -255,11 +217,11 @@ static bt_status lb_place_initrd(size_t initrd_len, struct boot_ram ram, struct 
 	if (initrd_len == 0)
 		return BT_OK;
 	if (initrd_len > top || ((top - initrd_len) & BT_PAGE_MASK) < p->kernel_end)
-		return lb_fail(e, BT_ERR_RANGE, "initrd (%s) does not fit below initrd_addr_max "
-			       "0x%08" PRIx64 " in %s of RAM (the kernel uses up to %s)",
-			       lb_size_str(initrd_len, s1, sizeof s1), max,
-			       lb_size_str(ram.size, s2, sizeof s2),
-			       lb_size_str(p->kernel_end, s3, sizeof s3));
+		return boot_fail(e, BT_ERR_RANGE, "initrd (%s) does not fit below initrd_addr_max "
+				 "0x%08" PRIx64 " in %s of RAM (the kernel uses up to %s)",
+				 boot_size_str(initrd_len, s1, sizeof s1), max,
+				 boot_size_str(ram.size, s2, sizeof s2),
+				 boot_size_str(p->kernel_end, s3, sizeof s3));
 	p->initrd_addr = (uint32_t)((top - initrd_len) & BT_PAGE_MASK);
 	return BT_OK;
 }
@@ -304,9 +266,9 @@ static void lb_write_boot_params(const uint8_t *img, size_t initrd_len, struct b
 	memcpy(bp + LINUX_BP_HDR, &h, n < sizeof h ? n : sizeof h);
 
 	memcpy(bp + LINUX_BP_ALT_MEM_K, &alt_mem_k, sizeof alt_mem_k);
-	lb_put_e820(bp, 0, LB_LOW_RAM_END, LINUX_E820_RAM);
-	lb_put_e820(bp, LB_LOW_RAM_END, LB_EBDA_END, LINUX_E820_RESERVED);
-	lb_put_e820(bp, LB_BIOS_START, LB_KERNEL_ADDR, LINUX_E820_RESERVED);
+	lb_put_e820(bp, 0, BOOT_LOW_RAM_END, LINUX_E820_RAM);
+	lb_put_e820(bp, BOOT_LOW_RAM_END, BOOT_EBDA_END, LINUX_E820_RESERVED);
+	lb_put_e820(bp, BOOT_BIOS_START, LB_KERNEL_ADDR, LINUX_E820_RESERVED);
 	lb_put_e820(bp, LB_KERNEL_ADDR, ram.size, LINUX_E820_RAM);
 }
 
@@ -314,7 +276,7 @@ bt_status linux_load(const uint8_t *bzimage, size_t len, const uint8_t *initrd, 
 		     const char *cmdline, struct boot_ram ram, struct boot_state *out,
 		     char *err, size_t errlen)
 {
-	struct lb_err e = { err, errlen };
+	struct boot_err e = { err, errlen };
 	struct lb_plan plan;
 	bt_status st;
 

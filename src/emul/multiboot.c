@@ -17,7 +17,9 @@
  * ("a.out kludge") and so says itself where it goes.
  *
  * The loader works in two passes: every check first, then every write, so
- * guest RAM is untouched when it fails. Layouts: multiboot_abi.h.
+ * guest RAM is untouched when it fails. Layouts: multiboot_abi.h; the error
+ * line, size wording and PC memory map it shares with linux_boot.c:
+ * boot_util.h.
  *
  * Guest-physical layout it builds (the info area, below the kernel's usual
  * 1 MiB and above the real-mode IVT/BDA page):
@@ -31,13 +33,11 @@
 #include <assert.h>
 #include <elf.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "boot_util.h"
 #include "multiboot_abi.h"
-
-#define MIB (1024u * 1024u)
 
 /* Guest-physical addresses of the pieces of the information area. */
 #define MB_INFO_ADDR    0x9000u
@@ -47,12 +47,6 @@
 #define MB_CMDLINE_ADDR 0x90C0u
 #define MB_INFO_LIMIT   0x10000u
 #define MB_LOADER_NAME  "btmon"
-
-/* Low-memory layout reported to the kernel (a PC with a 1 KiB EBDA). */
-#define MB_LOW_RAM_END  0x9FC00u   /* 639 KiB of conventional memory */
-#define MB_EBDA_END     0xA0000u
-#define MB_BIOS_START   0xF0000u
-#define MB_HIGH_START   0x100000u
 
 _Static_assert(MB_MMAP_ADDR >= MB_INFO_ADDR + sizeof(struct mb_info), "info overlaps mmap");
 _Static_assert(MB_NAME_ADDR >= MB_MMAP_ADDR + MB_MMAP_COUNT * sizeof(struct mb_mmap_entry),
@@ -78,58 +72,21 @@ struct mb_plan {
 	uint32_t aout_file_offset, aout_load_size, aout_mem_size;
 };
 
-/* Where an error line goes. */
-struct mb_err {
-	char *buf;
-	size_t len;
-};
-
-/* Write one formatted line into e and return status. */
-static bt_status __attribute__((format(printf, 3, 4)))
-mb_fail(struct mb_err e, bt_status status, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (e.buf && e.len) {
-		va_start(ap, fmt);
-		vsnprintf(e.buf, e.len, fmt, ap);
-		va_end(ap);
-	}
-	return status;
-}
-
-/* "128 MiB", "640 KiB" or "1000 bytes": a RAM size for error lines. */
-static const char *mb_size_str(uint32_t bytes, char *buf, size_t len)
-{
-	if (bytes % MIB == 0)
-		snprintf(buf, len, "%" PRIu32 " MiB", bytes / MIB);
-	else if (bytes % 1024 == 0)
-		snprintf(buf, len, "%" PRIu32 " KiB", bytes / 1024);
-	else
-		snprintf(buf, len, "%" PRIu32 " bytes", bytes);
-	return buf;
-}
-
-static uint32_t mb_rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /*
  * Find the Multiboot header: 4-byte aligned, wholly inside the first
  * MULTIBOOT_SEARCH_LIMIT bytes of the file, with a valid checksum (MB §3.1.1).
  * Fills found->hdr only as far as the file goes (the rest reads 0).
  */
 static bt_status mb_find_header(const uint8_t *image, size_t len, struct mb_found *found,
-				struct mb_err e)
+				struct boot_err e)
 {
 	size_t limit = len < MULTIBOOT_SEARCH_LIMIT ? len : MULTIBOOT_SEARCH_LIMIT;
 	size_t bad_offset = SIZE_MAX;   /* first magic with a wrong checksum */
 	uint32_t bad_sum = 0;
 
 	for (size_t off = 0; off + MB_HEADER_MIN_SIZE <= limit; off += 4) {
-		uint32_t magic = mb_rd32(image + off);
-		uint32_t sum = magic + mb_rd32(image + off + 4) + mb_rd32(image + off + 8);
+		uint32_t magic = boot_rd32(image + off);
+		uint32_t sum = magic + boot_rd32(image + off + 4) + boot_rd32(image + off + 8);
 
 		if (magic != MULTIBOOT_HEADER_MAGIC)
 			continue;
@@ -147,24 +104,24 @@ static bt_status mb_find_header(const uint8_t *image, size_t len, struct mb_foun
 		return BT_OK;
 	}
 	if (bad_offset != SIZE_MAX)
-		return mb_fail(e, BT_ERR_FORMAT,
-			       "Multiboot header at offset 0x%zx has a bad checksum "
-			       "(magic + flags + checksum = 0x%08" PRIx32 ", must be 0)",
-			       bad_offset, bad_sum);
-	return mb_fail(e, BT_ERR_FORMAT, "no Multiboot header in the first 8 KiB");
+		return boot_fail(e, BT_ERR_FORMAT,
+				 "Multiboot header at offset 0x%zx has a bad checksum "
+				 "(magic + flags + checksum = 0x%08" PRIx32 ", must be 0)",
+				 bad_offset, bad_sum);
+	return boot_fail(e, BT_ERR_FORMAT, "no Multiboot header in the first 8 KiB");
 }
 
 /* Refuse required feature bits (0-15) btmon cannot honour (MB §3.1.2). */
-static bt_status mb_check_flags(const struct mb_found *f, struct mb_err e)
+static bt_status mb_check_flags(const struct mb_found *f, struct boot_err e)
 {
 	uint32_t unsupported = f->hdr.flags & MB_HF_REQUIRED_MASK & ~MB_HF_SUPPORTED;
 
 	if (unsupported == 0)
 		return BT_OK;
-	return mb_fail(e, BT_ERR_FORMAT,
-		       "Multiboot header at offset 0x%" PRIx32 " requires unsupported feature "
-		       "(flags 0x%08" PRIx32 ", bit %d): btmon supports bits 0, 1 and 2 only",
-		       f->offset, f->hdr.flags, __builtin_ctz(unsupported));
+	return boot_fail(e, BT_ERR_FORMAT,
+			 "Multiboot header at offset 0x%" PRIx32 " requires unsupported feature "
+			 "(flags 0x%08" PRIx32 ", bit %d): btmon supports bits 0, 1 and 2 only",
+			 f->offset, f->hdr.flags, __builtin_ctz(unsupported));
 }
 
 /*
@@ -173,20 +130,20 @@ static bt_status mb_check_flags(const struct mb_found *f, struct mb_err e)
  * `what` names the piece for the error line.
  */
 static bt_status mb_check_place(const char *what, uint64_t paddr, uint64_t size,
-				struct boot_ram ram, struct mb_range info, struct mb_err e)
+				struct boot_ram ram, struct mb_range info, struct boot_err e)
 {
 	char sz[32];
 	uint64_t end = paddr + size;
 
 	if (end > (uint64_t)1 << 32)
-		return mb_fail(e, BT_ERR_RANGE, "%s wraps past 4 GiB", what);
+		return boot_fail(e, BT_ERR_RANGE, "%s wraps past 4 GiB", what);
 	if (end > ram.size)
-		return mb_fail(e, BT_ERR_RANGE, "%s lies outside guest RAM (%s)", what,
-			       mb_size_str(ram.size, sz, sizeof sz));
+		return boot_fail(e, BT_ERR_RANGE, "%s lies outside guest RAM (%s)", what,
+				 boot_size_str_exact(ram.size, sz, sizeof sz));
 	if (size && paddr < info.end && end > info.start)
-		return mb_fail(e, BT_ERR_RANGE,
-			       "%s overlaps the Multiboot information btmon builds at "
-			       "0x%05" PRIx64 "-0x%05" PRIx64, what, info.start, info.end);
+		return boot_fail(e, BT_ERR_RANGE,
+				 "%s overlaps the Multiboot information btmon builds at "
+				 "0x%05" PRIx64 "-0x%05" PRIx64, what, info.start, info.end);
 	return BT_OK;
 }
 
@@ -203,43 +160,46 @@ static void mb_plan_extend(struct mb_plan *p, uint64_t start, uint64_t end)
 /* Check the ELF header: an i386 little-endian ELF32 executable whose program
  * header table lies inside the file. Copies it into *eh. */
 static bt_status mb_elf_check_header(const uint8_t *image, size_t len, const struct mb_found *f,
-				     Elf32_Ehdr *eh, struct mb_err e)
+				     Elf32_Ehdr *eh, struct boot_err e)
 {
 	if (len < SELFMAG || memcmp(image, ELFMAG, SELFMAG) != 0)
-		return mb_fail(e, BT_ERR_FORMAT,
-			       "not an ELF file, and the Multiboot header at offset 0x%" PRIx32
-			       " does not set the address fields (flags bit 16)", f->offset);
+		return boot_fail(e, BT_ERR_FORMAT,
+				 "not an ELF file, and the Multiboot header at offset 0x%" PRIx32
+				 " does not set the address fields (flags bit 16)", f->offset);
 	if (len < sizeof *eh)
-		return mb_fail(e, BT_ERR_FORMAT,
-			       "truncated ELF: file is %zu bytes, shorter than the %zu-byte ELF header",
-			       len, sizeof *eh);
+		return boot_fail(e, BT_ERR_FORMAT,
+				 "truncated ELF: file is %zu bytes, shorter than the %zu-byte "
+				 "ELF header",
+				 len, sizeof *eh);
 	memcpy(eh, image, sizeof *eh);   /* little-endian host */
 	if (eh->e_ident[EI_CLASS] != ELFCLASS32)
-		return mb_fail(e, BT_ERR_FORMAT,
-			       "ELF class %u (%s) not supported: Multiboot v1 kernels are ELF32",
-			       eh->e_ident[EI_CLASS],
-			       eh->e_ident[EI_CLASS] == ELFCLASS64 ? "64-bit" : "invalid");
+		return boot_fail(e, BT_ERR_FORMAT,
+				 "ELF class %u (%s) not supported: Multiboot v1 kernels are ELF32",
+				 eh->e_ident[EI_CLASS],
+				 eh->e_ident[EI_CLASS] == ELFCLASS64 ? "64-bit" : "invalid");
 	if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
-		return mb_fail(e, BT_ERR_FORMAT,
-			       "ELF data encoding %u not supported: i386 images are little-endian (1)",
-			       eh->e_ident[EI_DATA]);
+		return boot_fail(e, BT_ERR_FORMAT,
+				 "ELF data encoding %u not supported: i386 images are "
+				 "little-endian (1)",
+				 eh->e_ident[EI_DATA]);
 	if (eh->e_machine != EM_386)
-		return mb_fail(e, BT_ERR_FORMAT, "not an i386 ELF (e_machine %u)", eh->e_machine);
+		return boot_fail(e, BT_ERR_FORMAT, "not an i386 ELF (e_machine %u)", eh->e_machine);
 	if (eh->e_type != ET_EXEC)
-		return mb_fail(e, BT_ERR_FORMAT,
-			       "ELF type %u is not ET_EXEC (2): Multiboot loads static executables",
-			       eh->e_type);
+		return boot_fail(e, BT_ERR_FORMAT,
+				 "ELF type %u is not ET_EXEC (2): Multiboot loads static "
+				 "executables",
+				 eh->e_type);
 	if (eh->e_phnum == 0)
-		return mb_fail(e, BT_ERR_FORMAT, "ELF has no program headers (e_phnum 0)");
+		return boot_fail(e, BT_ERR_FORMAT, "ELF has no program headers (e_phnum 0)");
 	if (eh->e_phentsize < sizeof(Elf32_Phdr))
-		return mb_fail(e, BT_ERR_FORMAT,
-			       "ELF program header entry size %u is smaller than %zu bytes",
-			       eh->e_phentsize, sizeof(Elf32_Phdr));
+		return boot_fail(e, BT_ERR_FORMAT,
+				 "ELF program header entry size %u is smaller than %zu bytes",
+				 eh->e_phentsize, sizeof(Elf32_Phdr));
 	if ((uint64_t)eh->e_phoff + (uint64_t)eh->e_phnum * eh->e_phentsize > len)
-		return mb_fail(e, BT_ERR_FORMAT,
-			       "truncated ELF: program header table at offset 0x%" PRIx32
-			       " (e_phnum %u, e_phentsize %u) runs past end of file (%zu bytes)",
-			       eh->e_phoff, eh->e_phnum, eh->e_phentsize, len);
+		return boot_fail(e, BT_ERR_FORMAT,
+				 "truncated ELF: program header table at offset 0x%" PRIx32
+				 " (e_phnum %u, e_phentsize %u) runs past end of file (%zu bytes)",
+				 eh->e_phoff, eh->e_phnum, eh->e_phentsize, len);
 	return BT_OK;
 }
 
@@ -260,19 +220,19 @@ static bool mb_elf_loads(const Elf32_Phdr *ph)
 
 /* Check loadable segment i (numbered by its program header index). */
 static bt_status mb_elf_check_segment(unsigned i, const Elf32_Phdr *ph, size_t len,
-				      struct boot_ram ram, struct mb_range info, struct mb_err e)
+				      struct boot_ram ram, struct mb_range info, struct boot_err e)
 {
 	char what[96];
 
 	if (ph->p_filesz > ph->p_memsz)
-		return mb_fail(e, BT_ERR_FORMAT,
-			       "ELF segment %u: p_filesz (%" PRIu32 " bytes) exceeds p_memsz (%"
-			       PRIu32 " bytes)", i, ph->p_filesz, ph->p_memsz);
+		return boot_fail(e, BT_ERR_FORMAT,
+				 "ELF segment %u: p_filesz (%" PRIu32 " bytes) exceeds p_memsz (%"
+				 PRIu32 " bytes)", i, ph->p_filesz, ph->p_memsz);
 	if ((uint64_t)ph->p_offset + ph->p_filesz > len)
-		return mb_fail(e, BT_ERR_FORMAT,
-			       "truncated ELF: segment %u data (offset 0x%" PRIx32 ", %" PRIu32
-			       " bytes) runs past end of file (%zu bytes)",
-			       i, ph->p_offset, ph->p_filesz, len);
+		return boot_fail(e, BT_ERR_FORMAT,
+				 "truncated ELF: segment %u data (offset 0x%" PRIx32 ", %" PRIu32
+				 " bytes) runs past end of file (%zu bytes)",
+				 i, ph->p_offset, ph->p_filesz, len);
 	snprintf(what, sizeof what, "ELF segment %u (paddr 0x%08" PRIx32 ", %" PRIu32 " bytes)",
 		 i, ph->p_paddr, ph->p_memsz);
 	return mb_check_place(what, ph->p_paddr, ph->p_memsz, ram, info, e);
@@ -285,7 +245,7 @@ static bt_status mb_elf_check_segment(unsigned i, const Elf32_Phdr *ph, size_t l
  */
 static bt_status mb_elf_check(const uint8_t *image, size_t len, const struct mb_found *f,
 			      struct boot_ram ram, struct mb_range info, struct mb_plan *plan,
-			      struct mb_err e)
+			      struct boot_err e)
 {
 	Elf32_Ehdr eh;
 	bool have_entry = false;
@@ -310,11 +270,12 @@ static bt_status mb_elf_check(const uint8_t *image, size_t len, const struct mb_
 		}
 	}
 	if (plan->image.end == 0)
-		return mb_fail(e, BT_ERR_FORMAT, "ELF has no loadable (PT_LOAD) segments");
+		return boot_fail(e, BT_ERR_FORMAT, "ELF has no loadable (PT_LOAD) segments");
 	if (!have_entry)
-		return mb_fail(e, BT_ERR_FORMAT,
-			       "ELF entry point 0x%08" PRIx32 " is not inside any loadable segment",
-			       eh.e_entry);
+		return boot_fail(e, BT_ERR_FORMAT,
+				 "ELF entry point 0x%08" PRIx32 " is not inside any loadable "
+				 "segment",
+				 eh.e_entry);
 	return BT_OK;
 }
 
@@ -339,49 +300,51 @@ static void mb_elf_copy(const uint8_t *image, struct boot_ram ram)
 /* Work out the file offset, loaded size and in-memory size (with bss) from
  * the header's address fields, checking them against the file. */
 static bt_status mb_aout_sizes(size_t len, const struct mb_found *f, uint32_t *file_offset,
-			       uint64_t *load_size, uint64_t *mem_size, struct mb_err e)
+			       uint64_t *load_size, uint64_t *mem_size, struct boot_err e)
 {
 	const struct mb_header *h = &f->hdr;
 
 	if (len - f->offset < MB_HEADER_ADDR_SIZE)
-		return mb_fail(e, BT_ERR_FORMAT,
-			       "truncated Multiboot header at offset 0x%" PRIx32
-			       ": the address fields (flags bit 16) run past end of file (%zu bytes)",
-			       f->offset, len);
+		return boot_fail(e, BT_ERR_FORMAT,
+				 "truncated Multiboot header at offset 0x%" PRIx32
+				 ": the address fields (flags bit 16) run past end of file "
+				 "(%zu bytes)",
+				 f->offset, len);
 	if (h->load_addr > h->header_addr || h->header_addr - h->load_addr > f->offset)
-		return mb_fail(e, BT_ERR_FORMAT,
-			       "Multiboot header at offset 0x%" PRIx32 ": load_addr 0x%08" PRIx32
-			       " does not lie in the file before header_addr 0x%08" PRIx32,
-			       f->offset, h->load_addr, h->header_addr);
+		return boot_fail(e, BT_ERR_FORMAT,
+				 "Multiboot header at offset 0x%" PRIx32 ": load_addr 0x%08" PRIx32
+				 " does not lie in the file before header_addr 0x%08" PRIx32,
+				 f->offset, h->load_addr, h->header_addr);
 	*file_offset = f->offset - (h->header_addr - h->load_addr);
 	if (h->load_end_addr == 0)
 		*load_size = len - *file_offset;
 	else if (h->load_end_addr < h->load_addr)
-		return mb_fail(e, BT_ERR_FORMAT,
-			       "Multiboot header: load_end_addr 0x%08" PRIx32
-			       " is below load_addr 0x%08" PRIx32, h->load_end_addr, h->load_addr);
+		return boot_fail(e, BT_ERR_FORMAT,
+				 "Multiboot header: load_end_addr 0x%08" PRIx32
+				 " is below load_addr 0x%08" PRIx32,
+				 h->load_end_addr, h->load_addr);
 	else
 		*load_size = h->load_end_addr - h->load_addr;
 	if (*file_offset + *load_size > len)
-		return mb_fail(e, BT_ERR_FORMAT,
-			       "truncated image: the Multiboot header loads %" PRIu64
-			       " bytes from file offset 0x%" PRIx32 " but the file is %zu bytes",
-			       *load_size, *file_offset, len);
+		return boot_fail(e, BT_ERR_FORMAT,
+				 "truncated image: the Multiboot header loads %" PRIu64
+				 " bytes from file offset 0x%" PRIx32 " but the file is %zu bytes",
+				 *load_size, *file_offset, len);
 	*mem_size = *load_size;
 	if (h->bss_end_addr == 0)
 		return BT_OK;
 	if (h->bss_end_addr < h->load_addr + *load_size)
-		return mb_fail(e, BT_ERR_FORMAT,
-			       "Multiboot header: bss_end_addr 0x%08" PRIx32
-			       " is below the end of the loaded image 0x%08" PRIx64,
-			       h->bss_end_addr, h->load_addr + *load_size);
+		return boot_fail(e, BT_ERR_FORMAT,
+				 "Multiboot header: bss_end_addr 0x%08" PRIx32
+				 " is below the end of the loaded image 0x%08" PRIx64,
+				 h->bss_end_addr, h->load_addr + *load_size);
 	*mem_size = h->bss_end_addr - h->load_addr;
 	return BT_OK;
 }
 
 /* Check the header's address fields and plan the load. */
 static bt_status mb_aout_check(size_t len, const struct mb_found *f, struct boot_ram ram,
-			       struct mb_range info, struct mb_plan *plan, struct mb_err e)
+			       struct mb_range info, struct mb_plan *plan, struct boot_err e)
 {
 	const struct mb_header *h = &f->hdr;
 	char what[96], sz[32];
@@ -397,9 +360,9 @@ static bt_status mb_aout_check(size_t len, const struct mb_found *f, struct boot
 	if (st != BT_OK)
 		return st;
 	if (h->entry_addr >= ram.size)
-		return mb_fail(e, BT_ERR_RANGE, "Multiboot header: entry_addr 0x%08" PRIx32
-			       " lies outside guest RAM (%s)", h->entry_addr,
-			       mb_size_str(ram.size, sz, sizeof sz));
+		return boot_fail(e, BT_ERR_RANGE, "Multiboot header: entry_addr 0x%08" PRIx32
+				 " lies outside guest RAM (%s)", h->entry_addr,
+				 boot_size_str_exact(ram.size, sz, sizeof sz));
 	plan->aout_load_size = (uint32_t)load_size;   /* < 4 GiB: it fits in RAM */
 	plan->aout_mem_size = (uint32_t)mem_size;
 	plan->entry = h->entry_addr;
@@ -420,14 +383,15 @@ static void mb_aout_copy(const uint8_t *image, const struct mb_found *f,
 
 /* The guest-physical range the information area will occupy; fails if the
  * command line does not fit below MB_INFO_LIMIT. */
-static bt_status mb_info_range(const char *cmdline, struct mb_range *out, struct mb_err e)
+static bt_status mb_info_range(const char *cmdline, struct mb_range *out, struct boot_err e)
 {
 	size_t n = strlen(cmdline) + 1;
 
 	if (n > MB_INFO_LIMIT - MB_CMDLINE_ADDR)
-		return mb_fail(e, BT_ERR_RANGE,
-			       "command line is %zu bytes, longer than the %u bytes btmon reserves",
-			       n - 1, MB_INFO_LIMIT - MB_CMDLINE_ADDR - 1);
+		return boot_fail(e, BT_ERR_RANGE,
+				 "command line is %zu bytes, longer than the %u bytes btmon "
+				 "reserves",
+				 n - 1, MB_INFO_LIMIT - MB_CMDLINE_ADDR - 1);
 	*out = (struct mb_range){ MB_INFO_ADDR, MB_CMDLINE_ADDR + n };
 	return BT_OK;
 }
@@ -452,18 +416,18 @@ static void mb_info_write(struct boot_ram ram, const char *cmdline)
 	unsigned n = 0;
 	uint8_t *mmap = ram.base + MB_MMAP_ADDR;
 
-	mb_put_mmap(mmap, &n, 0, MB_LOW_RAM_END, MB_MEMORY_AVAILABLE);
-	mb_put_mmap(mmap, &n, MB_LOW_RAM_END, MB_EBDA_END, MB_MEMORY_RESERVED);
-	mb_put_mmap(mmap, &n, MB_BIOS_START, MB_HIGH_START, MB_MEMORY_RESERVED);
-	mb_put_mmap(mmap, &n, MB_HIGH_START, ram.size, MB_MEMORY_AVAILABLE);
+	mb_put_mmap(mmap, &n, 0, BOOT_LOW_RAM_END, MB_MEMORY_AVAILABLE);
+	mb_put_mmap(mmap, &n, BOOT_LOW_RAM_END, BOOT_EBDA_END, MB_MEMORY_RESERVED);
+	mb_put_mmap(mmap, &n, BOOT_BIOS_START, BOOT_HIGH_START, MB_MEMORY_RESERVED);
+	mb_put_mmap(mmap, &n, BOOT_HIGH_START, ram.size, MB_MEMORY_AVAILABLE);
 	assert(n <= MB_MMAP_COUNT);
 	memcpy(ram.base + MB_NAME_ADDR, MB_LOADER_NAME, sizeof MB_LOADER_NAME);
 	memcpy(ram.base + MB_CMDLINE_ADDR, cmdline, strlen(cmdline) + 1);
 
 	memset(&info, 0, sizeof info);
 	info.flags = MB_IF_MEM | MB_IF_CMDLINE | MB_IF_MMAP | MB_IF_LOADER_NAME;
-	info.mem_lower = MB_LOW_RAM_END / 1024;
-	info.mem_upper = (ram.size - MB_HIGH_START) / 1024;
+	info.mem_lower = BOOT_LOW_RAM_END / 1024;
+	info.mem_upper = (ram.size - BOOT_HIGH_START) / 1024;
 	info.cmdline = MB_CMDLINE_ADDR;
 	info.mmap_length = n * (uint32_t)sizeof(struct mb_mmap_entry);
 	info.mmap_addr = MB_MMAP_ADDR;
@@ -477,7 +441,7 @@ bt_status multiboot_load(const uint8_t *image, size_t len, const char *cmdline,
 			 struct boot_ram ram, struct boot_state *out,
 			 char *err, size_t errlen)
 {
-	struct mb_err e = { err, errlen };
+	struct boot_err e = { err, errlen };
 	struct mb_found found;
 	struct mb_plan plan = { 0 };
 	struct mb_range info;
@@ -487,9 +451,9 @@ bt_status multiboot_load(const uint8_t *image, size_t len, const char *cmdline,
 	assert(ram.base && out && (image || len == 0));
 	if (!cmdline)
 		cmdline = "";
-	if (ram.size < MB_HIGH_START)
-		return mb_fail(e, BT_ERR_RANGE, "guest RAM (%s) is smaller than the 1 MiB "
-			       "Multiboot needs", mb_size_str(ram.size, sz, sizeof sz));
+	if (ram.size < BOOT_HIGH_START)
+		return boot_fail(e, BT_ERR_RANGE, "guest RAM (%s) is smaller than the 1 MiB "
+				 "Multiboot needs", boot_size_str_exact(ram.size, sz, sizeof sz));
 	st = mb_info_range(cmdline, &info, e);
 	if (st == BT_OK)
 		st = mb_find_header(image, len, &found, e);

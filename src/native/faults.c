@@ -5,13 +5,18 @@
  * Install: all signals but the five fault signals are blocked (no foreign
  * handler can push a signal frame onto the block's stack), the context's
  * alternate stack replaces the thread's, and the five get our handler with
- * SA_ONSTACK. Restore puts back the previous handlers, stack and mask.
+ * SA_ONSTACK; CPUID faulting is switched on last if the context asks for it.
+ * Restore undoes it all: CPUID first, then the previous handlers, stack and
+ * mask.
  *
- * The handler: if this thread is running a block (CS == 0x23), record the
+ * The handler: if this thread is running a block (CS == 0x23), describe the
  * fault (vector and error code are the CPU's own, from the signal frame's
- * trapno/err; #PF's address from si_addr), store the GPRs and EFLAGS at the
- * fault into the control block as the exit stub would have, and edit the
- * context so that sigreturn lands in native_ret64 in 64-bit mode on the
+ * trapno/err; #PF's address from si_addr) and offer it to the context's
+ * fault hook, if any. When the hook resumes the block, its registers go
+ * back into the signal context and sigreturn continues the 32-bit code.
+ * Otherwise the run ends: record the fault, store the GPRs and EFLAGS at
+ * the fault into the control block as the exit stub would have, and edit
+ * the context so that sigreturn lands in native_ret64 in 64-bit mode on the
  * runner's stack (the 64-bit rt_sigreturn loads CS and SS from the frame).
  * The kernel restores the block's x87/SSE state from the frame, and
  * native_ret64 saves it from there as on a normal exit. Any other fault
@@ -22,6 +27,9 @@
 #include <signal.h>
 #include <string.h>
 #include <ucontext.h>
+#include <unistd.h>
+#include <asm/prctl.h>
+#include <sys/syscall.h>
 
 #include "native_int.h"
 
@@ -74,36 +82,92 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	}
 }
 
-static void on_fault(int sig, siginfo_t *si, void *ucv)
+/* The fault at the signal context g, and the block's registers there. */
+static void describe(struct native_trap *t, int sig, const siginfo_t *si, const greg_t *g)
 {
-	ucontext_t *uc = ucv;
-	greg_t *g = uc->uc_mcontext.gregs;
-	struct native_ctx *c = active;
-	uint16_t cs = (uint16_t)g[REG_CSGSFS];
-
-	if (c == NULL || cs != NATIVE_SEL_CS32) {
-		chain(sig, si, ucv);
-		return;
-	}
-	struct native_fault *f = &c->fault;
+	struct native_fault *f = &t->fault;
 	uint64_t trapno = (uint64_t)g[REG_TRAPNO];
+
 	f->signo = sig;
 	f->si_code = si->si_code;
 	f->vector = trapno < 32 ? (uint32_t)trapno : vector_from_signal(sig, si->si_code);
 	f->error_code = X86_EXC_HAS_ERRCODE(f->vector) ? (uint32_t)g[REG_ERR] : 0;
 	f->eip = (uint32_t)g[REG_RIP];
 	f->addr = f->vector == X86_EXC_PF ? (uint32_t)(uintptr_t)si->si_addr : 0;
-
-	struct native_low *l = c->low;
 	for (unsigned r = 0; r < 8; r++)
-		l->gpr_out[r] = (uint32_t)g[greg_of[r]];
-	l->eflags_out = (uint32_t)g[REG_EFL];
+		t->gpr[r] = (uint32_t)g[greg_of[r]];
+	t->eflags = (uint32_t)g[REG_EFL];
+	t->eip = f->eip;
+}
+
+/* Continue the block with the registers the hook left in *t. */
+static void resume(greg_t *g, const struct native_trap *t)
+{
+	for (unsigned r = 0; r < 8; r++)
+		g[greg_of[r]] = (greg_t)(uint64_t)t->gpr[r];
+	g[REG_EFL] = (greg_t)(((uint64_t)g[REG_EFL] & ~(uint64_t)NATIVE_EFLAGS_MASK) |
+			      (t->eflags & NATIVE_EFLAGS_MASK));
+	g[REG_RIP] = (greg_t)(uint64_t)t->eip;
+}
+
+/* End the run at the fault: record it and make sigreturn land in
+ * native_ret64, in 64-bit mode, on the runner's stack. */
+static void end_run(struct native_ctx *c, greg_t *g, const struct native_trap *t)
+{
+	struct native_low *l = c->low;
+
+	c->fault = t->fault;
+	memcpy(l->gpr_out, t->gpr, sizeof(l->gpr_out));
+	l->eflags_out = t->eflags;
 
 	/* Back to 64-bit mode: CS in bits 0-15 of CSGSFS, SS in bits 48-63. */
 	g[REG_CSGSFS] = (greg_t)((uint64_t)NATIVE_SEL_CS64 | (uint64_t)NATIVE_SEL_DS << 48);
 	g[REG_RIP] = (greg_t)(uintptr_t)native_ret64;
 	g[REG_RSP] = (greg_t)l->host_rsp;
 	g[REG_EFL] = 2;
+}
+
+static void on_fault(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	greg_t *g = uc->uc_mcontext.gregs;
+	struct native_ctx *c = active;
+	uint16_t cs = (uint16_t)g[REG_CSGSFS];
+	struct native_trap t;
+
+	if (c == NULL || cs != NATIVE_SEL_CS32) {
+		chain(sig, si, ucv);
+		return;
+	}
+	describe(&t, sig, si, g);
+	if (c->hook != NULL) {
+		struct native_trap offered = t;
+		if (c->hook(c->hook_opaque, &offered)) {
+			resume(g, &offered);
+			return;
+		}
+	}
+	end_run(c, g, &t);
+}
+
+/* CPUID faulting for this thread (Linux arch_prctl ARCH_SET_CPUID):
+ * enabled false makes CPUID raise #GP. */
+static bool set_cpuid_enabled(bool enabled)
+{
+	return syscall(SYS_arch_prctl, ARCH_SET_CPUID, enabled ? 1L : 0L) == 0;
+}
+
+void native_set_fault_hook(struct native_ctx *c, native_fault_hook *hook, void *opaque)
+{
+	c->hook = hook;
+	c->hook_opaque = opaque;
+}
+
+bool native_set_cpuid_faulting(struct native_ctx *c, bool on)
+{
+	/* Probe: turning it on and off again must both work. */
+	c->cpuid_faulting = on && set_cpuid_enabled(false) && set_cpuid_enabled(true);
+	return c->cpuid_faulting;
 }
 
 bt_status native_faults_install(struct native_ctx *c)
@@ -129,6 +193,8 @@ bt_status native_faults_install(struct native_ctx *c)
 		if (sigaction(fault_signals[n], &sa, &saved.act[n]) != 0)
 			goto fail_act;
 	active = c;
+	if (c->cpuid_faulting)
+		set_cpuid_enabled(false);     /* last: no CPUID runs from here to the block */
 	return BT_OK;
 
 fail_act:
@@ -140,8 +206,11 @@ fail_mask:
 	return BT_ERR_HOST;
 }
 
+/* Undo a successful native_faults_install, on the same thread. */
 void native_faults_restore(void)
 {
+	if (active->cpuid_faulting)
+		set_cpuid_enabled(true);
 	active = NULL;
 	for (size_t i = 0; i < BT_ARRAY_SIZE(fault_signals); i++)
 		sigaction(fault_signals[i], &saved.act[i], NULL);

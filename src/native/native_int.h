@@ -5,7 +5,8 @@
  *
  *   native.c   contexts, native_run, native_time
  *   stubs.c    the 32-bit entry/exit stubs and per-run tails, emitted as bytes
- *   faults.c   fault handlers installed for the duration of a run
+ *   faults.c   fault handlers installed for the duration of a run, the
+ *              fault hook and CPUID faulting
  *   switch.S   64-bit side of the switch: native_enter, native_ret64
  */
 #ifndef BTMON_NATIVE_INT_H
@@ -78,6 +79,9 @@ struct native_ctx {
 	void *altstack;           /* for the fault handlers, NATIVE_ALTSTACK_SIZE */
 	struct native_fault fault;/* filled by the fault handler */
 	uint32_t mxcsr_mask;      /* the CPU's MXCSR_MASK (FXRSTOR refuses other bits) */
+	native_fault_hook *hook;  /* sees each fault first (NULL: none) */
+	void *hook_opaque;
+	bool cpuid_faulting;      /* CPUID faults while a block runs */
 };
 
 #define NATIVE_ALTSTACK_SIZE (256u * 1024)
@@ -94,7 +98,8 @@ uint32_t native_emit_tail(struct native_ctx *c, uint32_t len);
 uint32_t native_emit_loop_tail(struct native_ctx *c, uint32_t len);
 
 /* faults.c: handlers for SIGSEGV/SIGBUS/SIGFPE/SIGILL/SIGTRAP on the context's
- * alternate stack, all other signals blocked. Call with the run lock held. */
+ * alternate stack, all other signals blocked, and CPUID faulting if the
+ * context asks for it. Call with the run lock held. */
 bt_status native_faults_install(struct native_ctx *c);
 void native_faults_restore(void);
 

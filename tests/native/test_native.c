@@ -2,11 +2,15 @@
  * test_native.c — the native runner (src/native): 32-bit blocks run on the
  * host CPU in compatibility mode, from a given state, back to a final state.
  *
+ * A fault hook turns the runner into a small trap-and-emulate monitor: the
+ * "fault hook" tests emulate HLT, CLI and (under CPUID faulting) CPUID.
+ *
  * Blocks are hand-assembled 32-bit machine code (the assembly is beside each
  * byte string). Expected values are computed independently (flags of ADD from
  * their definitions, SDM Vol. 1 §3.4.3.1), never by running the runner twice.
  */
 #include <check.h>
+#include <cpuid.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -388,6 +392,110 @@ START_TEST(test_a_run_after_a_fault_works_and_reports_no_fault)
 }
 END_TEST
 
+/* ---- the fault hook ------------------------------------------------------ */
+
+/* What a test hook saw. */
+struct hook_log {
+	unsigned calls;
+	struct native_trap last;    /* as offered, before the hook changed it */
+};
+
+/* A tiny trap-and-emulate monitor: HLT and CLI (#GP at CPL 3) add 100 to
+ * EAX and set CF; CPUID (#GP under CPUID faulting) sets EBX to 0x12345678.
+ * Anything else is declined, after scribbling on EAX (which must not stick). */
+static bool emulate_some(void *opaque, struct native_trap *t)
+{
+	struct hook_log *log = opaque;
+	const uint8_t *ip = (const uint8_t *)(uintptr_t)t->eip;
+
+	log->calls++;
+	log->last = *t;
+	if (t->fault.vector == X86_EXC_GP && (ip[0] == 0xf4 || ip[0] == 0xfa)) {
+		t->gpr[NATIVE_EAX] += 100;
+		t->eflags |= X86_FL_CF;
+		t->eip += 1;
+		return true;
+	}
+	if (t->fault.vector == X86_EXC_GP && ip[0] == 0x0f && ip[1] == 0xa2) {
+		t->gpr[NATIVE_EBX] = 0x12345678;
+		t->eip += 2;
+		return true;
+	}
+	t->gpr[NATIVE_EAX] = 0xdeadbeef;
+	return false;
+}
+
+START_TEST(test_a_fault_hook_that_emulates_an_instruction_resumes_the_block_after_it)
+{
+	struct hook_log log = { 0 };
+	native_set_fault_hook(ctx, emulate_some, &log);
+	/* mov eax, 1 ; hlt ; add eax, 2 ; cli ; adc eax, 0 */
+	RUN("\xb8\x01\x00\x00\x00\xf4\x83\xc0\x02\xfa\x83\xd0\x00");
+	ck_assert_int_eq(fault.signo, 0);
+	ck_assert_uint_eq(log.calls, 2);
+	ck_assert_uint_eq(out.gpr[NATIVE_EAX], 1 + 100 + 2 + 100 + 1);  /* adc: the hook's CF */
+	ck_assert_int_eq(log.last.fault.signo, SIGSEGV);
+	ck_assert_uint_eq(log.last.fault.vector, X86_EXC_GP);
+	ck_assert_uint_eq(log.last.fault.eip, code_at(9));             /* the cli */
+	ck_assert_uint_eq(log.last.eip, code_at(9));
+	ck_assert_uint_eq(log.last.gpr[NATIVE_EAX], 103);
+	ck_assert_uint_eq(log.last.gpr[NATIVE_ESP], in.gpr[NATIVE_ESP]);
+	ck_assert_uint_eq(log.last.eflags & X86_FL_CF, 0);             /* add cleared it */
+}
+END_TEST
+
+START_TEST(test_a_fault_the_hook_declines_ends_the_run_as_without_a_hook)
+{
+	struct hook_log log = { 0 };
+	native_set_fault_hook(ctx, emulate_some, &log);
+	RUN("\x40\x0f\x0b");                            /* inc eax ; ud2 */
+	ck_assert_uint_eq(log.calls, 1);
+	ck_assert_int_eq(fault.signo, SIGILL);
+	ck_assert_uint_eq(fault.vector, X86_EXC_UD);
+	ck_assert_uint_eq(fault.eip, code_at(1));
+	ck_assert_uint_eq(out.gpr[NATIVE_EAX], 1);     /* not the declining hook's scribble */
+
+	native_set_fault_hook(ctx, NULL, NULL);         /* no hook: hlt ends the run */
+	RUN("\xf4");
+	ck_assert_uint_eq(log.calls, 1);
+	ck_assert_uint_eq(fault.vector, X86_EXC_GP);
+}
+END_TEST
+
+START_TEST(test_a_fault_hook_resumes_blocks_inside_native_time)
+{
+	struct hook_log log = { 0 };
+	uint64_t cycles = 0;
+	native_set_fault_hook(ctx, emulate_some, &log);
+	/* hlt ; inc eax, 50 times */
+	ck_assert_int_eq(native_time(ctx, "\xf4\x40", 2, &in, 50, &cycles, &out, &fault), BT_OK);
+	ck_assert_int_eq(fault.signo, 0);
+	ck_assert_uint_eq(log.calls, 50);
+	ck_assert_uint_eq(out.gpr[NATIVE_EAX], 50 * 101);
+	ck_assert_uint_gt(cycles, 0);
+}
+END_TEST
+
+START_TEST(test_cpuid_faulting_hands_cpuid_to_the_fault_hook_during_runs_only)
+{
+	struct hook_log log = { 0 };
+	unsigned a, b, c, d;
+	native_set_fault_hook(ctx, emulate_some, &log);
+	if (!native_set_cpuid_faulting(ctx, true))
+		return;                                 /* the host cannot: nothing to check */
+	RUN("\x31\xc0\x0f\xa2");                        /* xor eax, eax ; cpuid */
+	ck_assert_int_eq(fault.signo, 0);
+	ck_assert_uint_eq(log.calls, 1);
+	ck_assert_uint_eq(out.gpr[NATIVE_EBX], 0x12345678);
+	ck_assert(__get_cpuid(0, &a, &b, &c, &d));     /* the caller's CPUID still runs */
+
+	ck_assert(!native_set_cpuid_faulting(ctx, false));
+	RUN("\x31\xc0\x0f\xa2");
+	ck_assert_uint_eq(log.calls, 1);
+	ck_assert_uint_eq(out.gpr[NATIVE_EBX], b);     /* the host's vendor string */
+}
+END_TEST
+
 /* ---- the caller's process state ------------------------------------------ */
 
 static void callers_handler(int sig, siginfo_t *si, void *uc)
@@ -621,6 +729,14 @@ static Suite *native_suite(void)
 	tcase_add_test(tc, test_int3_reports_bp_after_the_instruction);
 	tcase_add_test(tc, test_a_fault_keeps_the_fpu_state_reached_before_it);
 	tcase_add_test(tc, test_a_run_after_a_fault_works_and_reports_no_fault);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("fault hook");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_a_fault_hook_that_emulates_an_instruction_resumes_the_block_after_it);
+	tcase_add_test(tc, test_a_fault_the_hook_declines_ends_the_run_as_without_a_hook);
+	tcase_add_test(tc, test_a_fault_hook_resumes_blocks_inside_native_time);
+	tcase_add_test(tc, test_cpuid_faulting_hands_cpuid_to_the_fault_hook_during_runs_only);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("caller state and limits");

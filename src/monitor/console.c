@@ -38,6 +38,7 @@ static struct {
 	int wake_fd;                 /* eventfd: input arrived (a halted vCPU polls it) */
 	atomic_int quit;
 	atomic_int eof;              /* the reader saw EOF: no more input can come */
+	atomic_int fresh;            /* input (or a quit) arrived since the last drain */
 } con = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake_fd = -1 };
 
 static void restore_terminal(void)
@@ -132,6 +133,7 @@ static void *reader_main(void *arg)
 				queue_byte(buf[i]);
 		}
 		uint64_t one = 1;
+		atomic_store(&con.fresh, 1);
 		if (write(con.wake_fd, &one, sizeof(one)) < 0)
 			break;
 		irq_kick();
@@ -176,7 +178,8 @@ int console_wake_fd(void)
 void console_drain(struct machine *m)
 {
 	uint64_t ignored;
-	if (!con.active)
+	/* Cheap when nothing arrived: no system call (this runs after many exits). */
+	if (!con.active || (!atomic_exchange(&con.fresh, 0) && con.count == 0))
 		return;
 	if (read(con.wake_fd, &ignored, sizeof(ignored)) < 0 && errno != EAGAIN)
 		return;

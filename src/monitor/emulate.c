@@ -143,6 +143,7 @@ static enum emu_result op_in_out(struct machine *m, const struct emu_insn *e)
 	unsigned size = data_op->size / 8;
 	if (!io_allowed(m))
 		return EMU_EXCEPTION;
+	m->stats.port_io++;
 	if (is_in)
 		emu_reg_write(v, data_op->reg.value, iobus_in(m->board.bus, port, size));
 	else
@@ -164,6 +165,7 @@ static enum emu_result op_string_io(struct machine *m, const struct emu_insn *e)
 	uint16_t port = (uint16_t)v->gpr[X86_EDX];
 	if (!io_allowed(m))
 		return EMU_EXCEPTION;
+	m->stats.port_io++;
 	while (!rep || v->gpr[X86_ECX] != 0) {
 		uint32_t val = 0;
 		if (is_in) {

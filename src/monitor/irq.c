@@ -5,8 +5,9 @@
  * (and after STI/POPF). The monitor revokes access to:
  *   page 1 while the PIC asserts INTR — the guest stops at the next block
  *          boundary where IF=1, or right after the STI/POPF that sets IF;
- *   both   while a "kick" is pending — a device deadline passed (the PIT or
- *          RTC timer fired) and the monitor must run the devices.
+ *   page 1 also while a "kick" is pending — a device deadline passed (the PIT
+ *          or RTC timer fired) or console input arrived: the devices must run;
+ *   both   when the monitor must stop the guest (a SIGUSR1 status request).
  * The timer is a POSIX timer aimed at the vCPU thread; its signal handler
  * only sets the kick and revokes the pages (mprotect is async-signal-safe),
  * so it is harmless when it lands in monitor code.
@@ -39,14 +40,24 @@ static int g_prot[2] = { -1, -1 };      /* current protection of the poll pages 
 
 static atomic_int g_status_wanted;
 
-/* From a signal handler: make the guest exit at its next block boundary. */
-static void kick_from_signal(void)
+/*
+ * From a signal handler: devices need servicing. The guest exits at its next
+ * block boundary where IF=1 (poll page 1); while IF=0 it could not take an
+ * interrupt anyway, so it runs on and the devices catch up at its next exit
+ * (port I/O, STI/POPF setting IF, HLT) — no exits, and no timing jitter, in
+ * IF=0 stretches such as Linux's TSC calibration. `urgent` stops it either way.
+ */
+static void kick_from_signal(bool urgent)
 {
 	atomic_store(&g_kick, 1);
 	atomic_fetch_add(&g_timer_gen, 1);
-	if (g_vcpu) {
-		mprotect(g_vcpu->poll, 2 * 4096, PROT_NONE);
-		g_prot[0] = g_prot[1] = PROT_NONE;
+	if (!g_vcpu)
+		return;
+	mprotect(g_vcpu->poll[1], 4096, PROT_NONE);
+	g_prot[1] = PROT_NONE;
+	if (urgent) {
+		mprotect(g_vcpu->poll[0], 4096, PROT_NONE);
+		g_prot[0] = PROT_NONE;
 	}
 }
 
@@ -55,14 +66,14 @@ static void on_status(int sig)
 {
 	(void)sig;
 	atomic_store(&g_status_wanted, 1);
-	kick_from_signal();
+	kick_from_signal(true);
 }
 
 static void on_timer(int sig)
 {
 	(void)sig;
 	g_armed = UINT64_MAX;               /* it fired */
-	kick_from_signal();
+	kick_from_signal(false);
 }
 
 uint64_t irq_now_ns(void)
@@ -145,9 +156,9 @@ void irq_update_poll(struct machine *m)
 	unsigned gen;
 	do {   /* a timer signal in between changes the pages behind g_prot's back: redo */
 		gen = atomic_load(&g_timer_gen);
-		bool kick = atomic_load(&g_kick);
-		set_poll(v, 0, kick ? PROT_NONE : PROT_READ);
-		set_poll(v, 1, (intr || kick) ? PROT_NONE : PROT_READ);
+		bool kick = atomic_load(&g_kick), urgent = atomic_load(&g_status_wanted);
+		set_poll(v, 0, urgent ? PROT_NONE : PROT_READ);
+		set_poll(v, 1, (intr || kick || urgent) ? PROT_NONE : PROT_READ);
 	} while (gen != atomic_load(&g_timer_gen));
 }
 
@@ -197,6 +208,16 @@ void irq_service(struct machine *m)
 		take_interrupt(m);
 		irq_update_poll(m);
 	} while (atomic_load(&g_kick) && !m->stop);
+}
+
+void irq_after_emulate(struct machine *m, bool port_io)
+{
+	if (port_io || atomic_load(&g_kick) || atomic_load(&g_status_wanted)) {
+		irq_service(m);   /* device state or deadlines may have changed */
+		return;
+	}
+	take_interrupt(m);        /* IRET, POPF, STI... may have set IF */
+	irq_update_poll(m);
 }
 
 void irq_halt(struct machine *m)

@@ -56,6 +56,7 @@ struct machine_stats {
 	uint64_t halt_sleeps;                     /* host sleeps in HLT */
 	uint64_t resets;
 	uint64_t events_delivered;                /* exceptions and interrupts through the IDT */
+	uint64_t port_io;                         /* IN/OUT/INS/OUTS procedures run */
 	uint64_t smc_steps;                       /* writes into the running block, finished by stepping */
 };
 
@@ -139,6 +140,10 @@ uint64_t irq_now_ns(void);
 /* Poll exit (or any time device state may have changed): run device clocks,
  * deliver a pending interrupt if IF=1, set the poll pages. */
 void irq_service(struct machine *m);
+/* After a monitor procedure: the full irq_service if it did port I/O (device
+ * state, deadlines, INTR may have changed) or a kick is pending; otherwise
+ * only take an interrupt the new IF may allow. */
+void irq_after_emulate(struct machine *m, bool port_io);
 /* Re-derive the poll pages' protection (the PIC's INTR changed). */
 void irq_update_poll(struct machine *m);
 /* HLT at CPL 0: sleep until an interrupt is delivered (or stop the machine). */

@@ -237,11 +237,13 @@ int machine_run(struct machine *m)
 		case VCPU_EXIT_INDIRECT:
 			b = follow_indirect(m);
 			break;
-		case VCPU_EXIT_EMULATE:
+		case VCPU_EXIT_EMULATE: {
+			uint64_t io = m->stats.port_io;
 			v->eip = v->exit_eip;
 			emulate_insn(m);
-			irq_service(m);      /* port I/O may have moved timers or INTR */
+			irq_after_emulate(m, m->stats.port_io != io);
 			break;
+		}
 		case VCPU_EXIT_UD:
 			v->eip = v->exit_eip;
 			deliver_exception(m, X86_EXC_UD, false, 0);

@@ -11,6 +11,14 @@
 #                          /dev /proc /sys /tmp /root, and /init (below)
 #   initramfs/             the tree the archive is made from
 #   debs/                  the downloaded .debs, reused on later runs
+#   initramfs.extra        what GUEST_EXTRA_DIR held at the last build
+#
+# Environment (both optional; without them the default image is built):
+#   GUEST_EXTRA_DIR=DIR    also copy DIR's files into the initramfs as /bench
+#                          (bench/linux/run.sh puts its workloads there; use
+#                          another OUTDIR so build/guest stays the default)
+#   GUEST_DEBS=DIR         the .deb cache (default OUTDIR/debs), so a second
+#                          OUTDIR can share the first one's downloads
 #
 # The first run needs Debian's archive: it adds the i386 architecture to
 # dpkg, runs apt-get update if the i386 package lists are missing, and
@@ -35,7 +43,12 @@ set -euo pipefail
 self=$(realpath "$0")
 out=$(realpath -m "${1:-$(dirname "$self")/../build/guest}")
 cd "$(dirname "$self")/.."
-debs=$out/debs
+debs=$(realpath -m "${GUEST_DEBS:-$out/debs}")
+extra=
+if [ -n "${GUEST_EXTRA_DIR:-}" ]; then
+	[ -d "$GUEST_EXTRA_DIR" ] || { echo "guest-image: GUEST_EXTRA_DIR=$GUEST_EXTRA_DIR is not a directory" >&2; exit 1; }
+	extra=$(realpath "$GUEST_EXTRA_DIR")
+fi
 marker="btmon-guest: init ready"
 
 sudo=()
@@ -196,6 +209,10 @@ build_initramfs() {
 	ln -sf bin "$root/sbin"
 	echo 'export PS1="btmon-guest:\w# "' >"$root/etc/profile"
 	write_init "$root/init"
+	if [ -n "$extra" ]; then
+		mkdir -p "$root/bench"
+		cp -R "$extra/." "$root/bench/"
+	fi
 	(cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
 		cpio --quiet -o -H newc --owner=0:0 --reproducible) |
 		gzip -9n >"$out/initramfs.cpio.gz.tmp"
@@ -217,6 +234,16 @@ build_kernel() {
 	echo "guest-image: built $out/bzImage ($(basename "$vmlinuz"), from $(basename "$kernel_deb"))"
 }
 
+# What GUEST_EXTRA_DIR holds (names, sizes, times), or "none": a change
+# in it, or a build with or without it, rebuilds the initramfs.
+extra_signature() {
+	if [ -z "$extra" ]; then
+		echo none
+	else
+		(cd "$extra" && find . -type f -printf '%p %s %T@\n' | LC_ALL=C sort | md5sum)
+	fi
+}
+
 need_tool cpio cpio
 fetch_debs
 # Rebuild what is older than its inputs (the .debs, and this script for /init).
@@ -226,12 +253,15 @@ else
 	build_kernel
 fi
 initramfs=$out/initramfs.cpio.gz
-if [ "$initramfs" -nt "$busybox_deb" ] && [ "$initramfs" -nt "$self" ]; then
+extra_sig=$(extra_signature)
+if [ "$initramfs" -nt "$busybox_deb" ] && [ "$initramfs" -nt "$self" ] &&
+	[ "$(cat "$out/initramfs.extra" 2>/dev/null)" = "$extra_sig" ]; then
 	echo "guest-image: $initramfs is up to date ($(basename "$busybox_deb"))"
 else
 	rm -rf "$out/busybox-root"
 	dpkg-deb -x "$busybox_deb" "$out/busybox-root"
 	build_initramfs
+	echo "$extra_sig" >"$out/initramfs.extra"
 	rm -rf "$out/busybox-root"
 	echo "guest-image: built $initramfs ($(stat -c %s "$initramfs") bytes, busybox from $(basename "$busybox_deb"))"
 fi

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # scripts/test.sh — every test: installs what is needed, builds with gcc and
 # clang (both must be warning-free with -Wall -Wextra), runs the Check unit
-# tests and the guest kernels (each under --verify).
+# tests, the guest kernels (each under --verify) and the differential tests,
+# then boots Debian's i386 Linux (fetched with apt by scripts/guest-image.sh)
+# and checks a workload and an interactive shell (tests/linux/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -20,3 +22,4 @@ build build gcc
 build build-clang clang
 echo "gcc and clang builds: warning-free"
 meson test -C build --print-errorlogs --num-processes 2
+tests/linux/run.sh build

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -248,6 +249,7 @@ void irq_halt(struct machine *m)
 		}
 		struct pollfd pfd = { .fd = console_wake_fd(), .events = POLLIN };
 		m->stats.halt_sleeps++;
+		fflush(stdout);   /* the guest went idle: show what it printed (a prompt has no newline) */
 		poll(&pfd, pfd.fd >= 0 ? 1 : 0, timeout);
 	}
 	irq_update_poll(m);

@@ -10,7 +10,7 @@ static uint32_t table[4096];
 
 int main(int argc, char **argv)
 {
-	unsigned long n = wl_size(argc, argv, 300000000ul);
+	unsigned long n = wl_size(argc, argv, 360000000ul);
 	uint32_t x = 2463534242u, acc = 0;
 	double t0 = wl_now();
 	for (unsigned long i = 0; i < n; i++) {

@@ -11,7 +11,7 @@
 
 int main(int argc, char **argv)
 {
-	unsigned long n = wl_size(argc, argv, 150000ul);
+	unsigned long n = wl_size(argc, argv, 360000ul);
 	int ping[2], pong[2];
 	if (pipe(ping) != 0 || pipe(pong) != 0) {
 		perror("pipe");

@@ -18,6 +18,9 @@
 #   sse2       packed-double SSE2 loop built with -msse2 -mfpmath=sse
 # Every machine runs the same program with the same size; their RESULTs
 # must agree (a mismatch is reported and makes the exit status 1).
+# Natively each workload runs BENCH_LINUX_NATIVE_RUNS times and the median
+# counts (on a shared or SMT host a busy sibling slows native code 2-4x);
+# in the guests each runs once, all in one boot per machine.
 #
 # Boot: host-side wall time from starting btmon / QEMU to the guest's
 # "btmon-guest: init ready" line, median of BENCH_LINUX_BOOTS boots with
@@ -31,10 +34,12 @@
 #
 # Environment:
 #   BENCH_LINUX_DIV        divide every size by this (default 1), on all
-#                          three machines alike: btmon's syscall, pipe and
-#                          fork paths are still slow, 10 gives a quick run
+#                          three machines alike. A full run takes about 30
+#                          minutes while btmon's syscall, pipe and fork paths
+#                          are 50-700x native; 10 gives a 4-minute run
 #   BENCH_LINUX_WORKLOADS  which workloads (default: all, in the order above)
 #   BENCH_LINUX_BOOTS      boots timed per machine (default 3; 0 skips)
+#   BENCH_LINUX_NATIVE_RUNS  native runs per workload (default 3)
 #   BENCH_LINUX_QEMU       0 skips QEMU (default 1)
 #   BENCH_LINUX_TIMEOUT    seconds allowed for one guest run (default 3600)
 #
@@ -52,6 +57,7 @@ readonly btmon=$build/src/monitor/btmon
 readonly work=$build/bench-linux
 readonly div=${BENCH_LINUX_DIV:-1}
 readonly boots=${BENCH_LINUX_BOOTS:-3}
+readonly native_runs=${BENCH_LINUX_NATIVE_RUNS:-3}
 readonly use_qemu=${BENCH_LINUX_QEMU:-1}
 readonly timeout_s=${BENCH_LINUX_TIMEOUT:-3600}
 readonly marker="btmon-guest: init ready"
@@ -60,10 +66,11 @@ readonly qemu_flags=(-accel tcg -M isapc -cpu "qemu32,-apic" -m 256M -nographic 
 readonly all_workloads=(cpu syscall fork pagetouch pipe x87 sse2)
 
 # Sizes at BENCH_LINUX_DIV=1, about 1 s each natively on the 2-core
-# development machine (the programs' own defaults are the same).
+# development machine when the other core is idle (the programs' own
+# defaults are the same).
 declare -A size=(
-	[cpu]=300000000 [syscall]=6000000 [fork]=12000 [pagetouch]=20
-	[pipe]=150000 [x87]=32000000 [sse2]=36000000
+	[cpu]=360000000 [syscall]=7000000 [fork]=22000 [pagetouch]=36
+	[pipe]=360000 [x87]=70000000 [sse2]=78000000
 )
 declare -A unit=(
 	[cpu]=iterations [syscall]=calls [fork]=processes [pagetouch]="x 64 MiB"
@@ -81,6 +88,7 @@ die() {
 
 [[ $div =~ ^[1-9][0-9]*$ ]] || die "BENCH_LINUX_DIV=$div: want a positive number"
 [[ $boots =~ ^[0-9]+$ ]] || die "BENCH_LINUX_BOOTS=$boots: want a number"
+[[ $native_runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_LINUX_NATIVE_RUNS=$native_runs: want a positive number"
 [[ $timeout_s =~ ^[1-9][0-9]*$ ]] || die "BENCH_LINUX_TIMEOUT=$timeout_s: want seconds"
 read -r -a workloads <<<"${BENCH_LINUX_WORKLOADS:-${all_workloads[*]}}"
 for w in "${workloads[@]}"; do
@@ -115,6 +123,13 @@ GUEST_DEBS=build/guest/debs GUEST_EXTRA_DIR=$work/bin \
 # ---- running --------------------------------------------------------------
 declare -A secs result   # [machine:workload]
 declare -a boot_btmon=() boot_qemu=()
+
+# median NUMBERS...
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2];
+		      else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 
 # parse MACHINE FILE: collect the "bench-linux:" lines of FILE.
 parse() {
@@ -161,19 +176,17 @@ run_guest() {
 	fi
 }
 
-# median NUMBERS...
-median() {
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-		END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2];
-		      else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 echo "bench/linux: host $(nproc) CPUs, load average $(cut -d ' ' -f 1-3 /proc/loadavg); sizes divided by $div" >&2
 guest_cmd="cd /bench"
 for w in "${workloads[@]}"; do
-	echo "  native $w ${size[$w]}" >&2
-	"$work/bin/$w" "${size[$w]}" >"$work/native-$w.log" || die "native $w failed"
-	parse native "$work/native-$w.log"
+	runs=()
+	for ((i = 1; i <= native_runs; i++)); do
+		"$work/bin/$w" "${size[$w]}" >"$work/native-$w.log" || die "native $w failed"
+		parse native "$work/native-$w.log"
+		runs+=("${secs[native:$w]}")
+	done
+	secs[native:$w]=$(median "${runs[@]}")
+	echo "  native $w ${size[$w]}: ${runs[*]} s" >&2
 	guest_cmd+="; ./$w ${size[$w]} || echo \"bench-linux-failed: $w status \$?\""
 done
 
@@ -232,7 +245,8 @@ for w in "${workloads[@]}"; do
 done
 echo
 echo "Seconds are measured by each program around its own loop (CLOCK_MONOTONIC in"
-echo "the machine it runs in); boot is host wall time from start to the marker line."
+echo "the machine it runs in; natively the median of $native_runs runs); boot is host"
+echo "wall time from start to the marker line."
 echo "ref Q/n: QEMU/native from issue 5 (QEMU 7.2, 2-core Debian 12). btmon's --stats"
 echo "for the workload run: $work/btmon.stats"
 exit "$mismatch"

@@ -11,7 +11,7 @@
 
 int main(int argc, char **argv)
 {
-	unsigned long n = wl_size(argc, argv, 36000000ul);
+	unsigned long n = wl_size(argc, argv, 78000000ul);
 	__m128d x = _mm_set_pd(1.0, 2.0), y = _mm_set_pd(0.5, 0.25);
 	__m128d acc = _mm_setzero_pd();
 	const __m128d k = _mm_set1_pd(1.0000001), one = _mm_set1_pd(1.0);

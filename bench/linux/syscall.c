@@ -9,7 +9,7 @@
 
 int main(int argc, char **argv)
 {
-	unsigned long n = wl_size(argc, argv, 6000000ul);
+	unsigned long n = wl_size(argc, argv, 7000000ul);
 	unsigned long long sum = 0;
 	double t0 = wl_now();
 	for (unsigned long i = 0; i < n; i++)

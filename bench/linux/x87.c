@@ -10,7 +10,7 @@
 
 int main(int argc, char **argv)
 {
-	unsigned long n = wl_size(argc, argv, 32000000ul);
+	unsigned long n = wl_size(argc, argv, 70000000ul);
 	double x = 1.0, y = 0.5, acc = 0.0;
 	double t0 = wl_now();
 	for (unsigned long i = 0; i < n; i++) {

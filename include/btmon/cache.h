@@ -51,6 +51,9 @@ struct tc_map_entry {
 #define TC_MAP_STR_DST 0x20u   /* with TC_MAP_STRING: RDI is biased */
 #define TC_MAP_STUB   2u    /* exit stubs: no guest instruction, guest_eip = exit target */
 #define TC_MAP_PROLOGUE 4u  /* block-entry poll: state is that of guest_eip's start */
+#define TC_MAP_DESC   8u    /* an inline segment load's / VERR's / VERW's read of a memoized
+			     * descriptor: a fault here (other than a TLB fill) means the
+			     * memo cannot be checked; the monitor procedure runs instead */
 
 /* What the translator hands the cache. */
 struct tc_block_desc {

@@ -37,6 +37,9 @@ enum xlate_rule {
 	XR_STRING,        /* MOVS/STOS/LODS/SCAS/CMPS: RSI/RDI biased by the window base */
 	XR_CLI, XR_STI, XR_PUSHF, XR_POPF,   /* inline monitor procedures */
 	XR_MOV_FROM_SREG, /* inline: read the selector from the VirtualCPU */
+	XR_PUSH_SREG,     /* inline: the selector from the VirtualCPU, pushed */
+	XR_LOAD_SREG,     /* inline: MOV/POP to DS/ES/FS/GS through the segment memo */
+	XR_VERX,          /* inline: VERR/VERW through their memo, ZF set on the scratch stack */
 	XR_RDTSC,         /* host TSC passed through */
 	XR_EMULATE,       /* exit to a monitor procedure in C */
 	XR_UD,            /* not understood: #UD to the guest */
@@ -70,7 +73,9 @@ struct xlate_block {
 	struct tc_block_desc desc;   /* points into the arrays below */
 	uint8_t code[XLATE_MAX_CODE];
 	struct tc_exit_desc exits[XLATE_MAX_EXITS];
-	struct tc_map_entry map[XLATE_MAX_INSNS + XLATE_MAX_EXITS + 2];
+	/* side table: up to 3 entries per instruction (a segment load marks its
+	 * descriptor read; POPF and the post-STI poll add one), the entry poll, stubs */
+	struct tc_map_entry map[3 * XLATE_MAX_INSNS + 2 * XLATE_MAX_EXITS + 2];
 	struct xlate_note notes[XLATE_MAX_INSNS];
 	unsigned nnotes;
 	uint8_t guest[XLATE_MAX_INSNS * 15];

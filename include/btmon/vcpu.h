@@ -149,7 +149,39 @@ struct vcpu {
 	uint64_t step_lo, step_hi;
 	uint64_t win_base;         /* GS base: host address of guest-linear 0 */
 	uint64_t win_neg;          /* -win_base, for the string glue's flag-free un-bias */
+
+	/* ---- memos for inline segment loads and VERR/VERW (translator/segload.c) ----
+	 * What the last monitor-run load of a non-null selector produced, keyed
+	 * by selector and CPL; translated code re-reads the 8 descriptor bytes at
+	 * `la` and uses the memo only if they are unchanged. Valid only while the
+	 * GDTR/LDTR it was filled under hold: vcpu_memo_clear on every change. */
+	struct vcpu_seg_memo {
+		uint32_t key;          /* VCPU_MEMO_KEY(sel, cpl); 0: empty */
+		uint32_t la;           /* guest-linear address of the descriptor (GDT or LDT) */
+		uint64_t desc;         /* the descriptor as read then */
+		struct vcpu_seg seg;   /* the resulting selector and hidden state */
+	} seg_memo[X86_NSEG];      /* DS, ES, FS, GS used (SS and CS always exit) */
+	struct vcpu_probe_memo {
+		uint32_t key, la;
+		uint64_t desc;
+		uint32_t zf;           /* the result: X86_FL_ZF or 0 */
+		uint32_t pad;
+	} verr_memo, verw_memo;
 };
+
+/* Memo keys: the selector, the CPL it was loaded at, and a bit no empty
+ * (zeroed) memo has. Translated code compares the whole 32-bit key. */
+#define VCPU_MEMO_VALID (1u << 24)
+#define VCPU_MEMO_KEY(sel, cpl) ((uint32_t)(sel) | (uint32_t)(cpl) << 16 | VCPU_MEMO_VALID)
+
+/* Forget every segment-load and VERR/VERW memo: the GDTR or LDTR changed
+ * (LGDT, LLDT, a boot or reset), so a selector may name another descriptor. */
+static inline void vcpu_memo_clear(struct vcpu *v)
+{
+	for (int s = 0; s < X86_NSEG; s++)
+		v->seg_memo[s].key = 0;
+	v->verr_memo.key = v->verw_memo.key = 0;
+}
 
 /* The architectural EFLAGS value the guest would read. */
 static inline uint32_t vcpu_eflags(const struct vcpu *v)

@@ -142,11 +142,13 @@ static enum emu_result op_far_ret(struct machine *m, const struct emu_insn *e)
 	return EMU_JUMPED;
 }
 
-/* LAR/LSL/VERR/VERW: may the current CPL see the descriptor of sel? */
-static bool probe_desc(struct machine *m, uint16_t sel, uint32_t *lo, uint32_t *hi)
+/* LAR/LSL/VERR/VERW: may the current CPL see the descriptor of sel?
+ * *la is set (non-zero *read) when the descriptor could be read at all. */
+static bool probe_desc(struct machine *m, uint16_t sel, uint32_t *lo, uint32_t *hi, gla_t *la, bool *read)
 {
 	const struct vcpu *v = m->vcpu;
-	if ((sel & ~3u) == 0 || !seg_read_desc(m, sel, lo, hi))
+	*read = (sel & ~3u) != 0 && seg_read_desc_at(m, sel, lo, hi, la);
+	if (!*read)
 		return false;
 	uint32_t type = X86_DESC_TYPE(*hi);
 	bool conforming_code = (*hi & X86_DESC_S) && (type & X86_TYPE_CODE) && (type & X86_TYPE_EC);
@@ -160,10 +162,12 @@ static enum emu_result op_probe(struct machine *m, const struct emu_insn *e)
 	ZydisMnemonic mn = e->in.mnemonic;
 	const ZydisDecodedOperand *selop = (mn == ZYDIS_MNEMONIC_LAR || mn == ZYDIS_MNEMONIC_LSL)
 		? &e->ops[1] : &e->ops[0];
-	uint32_t sel, lo, hi;
+	uint32_t sel, lo = 0, hi = 0;
+	gla_t la = 0;
+	bool read;
 	if (!emu_operand_read(m, selop, &sel))
 		return EMU_EXCEPTION;
-	bool ok = probe_desc(m, (uint16_t)sel, &lo, &hi);
+	bool ok = probe_desc(m, (uint16_t)sel, &lo, &hi, &la, &read);
 	uint32_t type = X86_DESC_TYPE(hi);
 	bool data_or_code = hi & X86_DESC_S;
 	if (ok && mn == ZYDIS_MNEMONIC_VERR)
@@ -174,6 +178,15 @@ static enum emu_result op_probe(struct machine *m, const struct emu_insn *e)
 		ok = type == 1 || type == 2 || type == 3 || type == 9 || type == 0xb ||
 		     (mn == ZYDIS_MNEMONIC_LAR && (type == 4 || type == 5 || type == 0xc));
 	set_zf(v, ok);
+	if (read && (mn == ZYDIS_MNEMONIC_VERR || mn == ZYDIS_MNEMONIC_VERW)) {
+		/* The result depends on sel, the CPL and the descriptor only:
+		 * translated code replays it while the descriptor is unchanged. */
+		struct vcpu_probe_memo *p = mn == ZYDIS_MNEMONIC_VERW ? &v->verw_memo : &v->verr_memo;
+		p->key = VCPU_MEMO_KEY((uint16_t)sel, v->cpl);
+		p->la = la;
+		p->desc = (uint64_t)hi << 32 | lo;
+		p->zf = ok ? X86_FL_ZF : 0;
+	}
 	if (!ok)
 		return EMU_NEXT;
 	if (mn == ZYDIS_MNEMONIC_LAR) {

@@ -17,6 +17,8 @@ static enum emu_result op_lgdt_lidt(struct machine *m, const struct emu_insn *e)
 	t->base = (uint32_t)b[2] | (uint32_t)b[3] << 8 | (uint32_t)b[4] << 16 | (uint32_t)b[5] << 24;
 	if (e->in.operand_width == 16)
 		t->base &= 0x00ffffffu;
+	if (t == &m->vcpu->gdtr)
+		vcpu_memo_clear(m->vcpu);   /* selectors may name other descriptors now */
 	return EMU_NEXT;
 }
 
@@ -210,6 +212,8 @@ static enum emu_result op_ltr_lldt(struct machine *m, const struct emu_insn *e)
 	if (!emu_require_cpl0(m) || !emu_operand_read(m, &e->ops[0], &sel))
 		return EMU_EXCEPTION;
 	struct vcpu_table_reg *t = e->in.mnemonic == ZYDIS_MNEMONIC_LTR ? &m->vcpu->tr : &m->vcpu->ldtr;
+	if (t == &m->vcpu->ldtr)
+		vcpu_memo_clear(m->vcpu);   /* LDT selectors may name other descriptors now */
 	if ((sel & ~3u) == 0 && e->in.mnemonic == ZYDIS_MNEMONIC_LLDT) {
 		t->sel = 0;
 		t->base = 0;

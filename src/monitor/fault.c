@@ -57,6 +57,13 @@ void fault_handle(struct machine *m)
 	}
 	if (v->exit_reason == VCPU_EXIT_POLL)
 		return;   /* at a boundary: the run loop services interrupts and continues at EIP */
+	if (e->flags & TC_MAP_DESC) {
+		/* An inline segment load or VERR/VERW could not re-read its memoized
+		 * descriptor (the page is gone, a hole, not mapped for this CPL):
+		 * nothing has changed yet, so the monitor procedure decides. */
+		emulate_insn(m);
+		return;
+	}
 	trace_event(&m->trace, TRACE_FAULT, eip, "fault", "signal %d at host %p, address %#llx%s",
 		    f->signo, rip, (unsigned long long)f->host_addr, f->write ? " (write)" : "");
 	switch (f->signo) {

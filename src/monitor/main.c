@@ -63,6 +63,7 @@ static void install_boot_gdt(struct machine *m)
 		memcpy(p, gdt, sizeof(gdt));
 	m->vcpu->gdtr.base = BOOT_GDT;
 	m->vcpu->gdtr.limit = sizeof(gdt) - 1;
+	vcpu_memo_clear(m->vcpu);   /* a reset must not replay the old GDT's loads */
 }
 
 struct kernel_image {

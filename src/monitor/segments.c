@@ -3,10 +3,15 @@
  * architectural checks (SDM Vol. 3A §5.4–5.8) and the descriptor cache.
  * Data segments other than FS/GS must be flat (base 0): translated code
  * addresses DS/ES/SS through the window directly.
+ *
+ * Each successful load of DS/ES/FS/GS with a non-null selector leaves a memo
+ * (vcpu.seg_memo[s]: selector and CPL, where the descriptor was read, its
+ * bytes, the result) that translated code replays while the descriptor
+ * bytes are unchanged (translator/segload.c).
  */
 #include "monitor.h"
 
-bool seg_read_desc(struct machine *m, uint16_t sel, uint32_t *lo, uint32_t *hi)
+bool seg_read_desc_at(struct machine *m, uint16_t sel, uint32_t *lo, uint32_t *hi, gla_t *la)
 {
 	const struct vcpu *v = m->vcpu;
 	uint32_t base = v->gdtr.base, limit = v->gdtr.limit;
@@ -24,7 +29,24 @@ bool seg_read_desc(struct machine *m, uint16_t sel, uint32_t *lo, uint32_t *hi)
 		return false;
 	*lo = d[0];
 	*hi = d[1];
+	*la = base + off;
 	return true;
+}
+
+bool seg_read_desc(struct machine *m, uint16_t sel, uint32_t *lo, uint32_t *hi)
+{
+	gla_t la;
+	return seg_read_desc_at(m, sel, lo, hi, &la);
+}
+
+/* Remember what loading sel into s produced (s is DS, ES, FS or GS). */
+static void seg_memo_fill(struct vcpu *v, int s, uint16_t sel, gla_t la, uint32_t lo, uint32_t hi)
+{
+	struct vcpu_seg_memo *mm = &v->seg_memo[s];
+	mm->key = VCPU_MEMO_KEY(sel, v->cpl);
+	mm->la = la;
+	mm->desc = (uint64_t)hi << 32 | lo;
+	mm->seg = v->seg[s];
 }
 
 static void seg_cache(struct vcpu *v, int s, uint16_t sel, uint32_t lo, uint32_t hi)
@@ -58,7 +80,8 @@ bool seg_load(struct machine *m, int s, uint16_t sel)
 		v->seg[s].flags = 0;
 		return true;
 	}
-	if (!seg_read_desc(m, sel, &lo, &hi))
+	gla_t la;
+	if (!seg_read_desc_at(m, sel, &lo, &hi, &la))
 		return seg_fault(m, X86_EXC_GP, sel);
 	uint32_t type = X86_DESC_TYPE(hi);
 	unsigned dpl = X86_DESC_DPL(hi), rpl = X86_SEL_RPL(sel);
@@ -84,6 +107,8 @@ bool seg_load(struct machine *m, int s, uint16_t sel)
 		return false;
 	}
 	seg_cache(v, s, sel, lo, hi);
+	if (s != X86_SS)
+		seg_memo_fill(v, s, sel, la, lo, hi);
 	return true;
 }
 

@@ -7,7 +7,8 @@
  *   2. the mnemonic table below (sensitive instructions, stack, branches);
  *   3. everything else: an ISA extension the modelled CPU (P6 + SSE2) has →
  *      copied (with 65 67 when it touches memory); anything else → #UD.
- * At CPL > 0 the inline IF procedures become monitor calls (IOPL checks).
+ * At CPL > 0 the inline IF procedures become monitor calls (IOPL checks);
+ * at CPL 3 with paging, so do segment loads and VERR/VERW (segload.c).
  */
 #include "xlate_int.h"
 
@@ -64,7 +65,6 @@ static const struct rule_row rule_table[] = {
 	EMU(RDMSR, "rdmsr → monitor: modelled MSRs"), EMU(WRMSR, "wrmsr → monitor: modelled MSRs"),
 	EMU(RDPMC, "rdpmc → monitor"),
 	EMU(LAR, "lar → monitor: descriptor access rights"), EMU(LSL, "lsl → monitor: segment limit"),
-	EMU(VERR, "verr → monitor"), EMU(VERW, "verw → monitor"),
 	EMU(LDS, "lds → monitor: segment load"), EMU(LES, "les → monitor: segment load"),
 	EMU(LFS, "lfs → monitor: segment load"), EMU(LGS, "lgs → monitor: segment load"), EMU(LSS, "lss → monitor: segment load"),
 	EMU(DAA, "daa → monitor (invalid in 64-bit mode)"), EMU(DAS, "das → monitor (invalid in 64-bit mode)"),
@@ -88,7 +88,8 @@ static const char *const rule_names[XR_NRULES] = {
 	[XR_CALL_IND] = "call-ind", [XR_RET] = "ret", [XR_JMP] = "jmp", [XR_JCC] = "jcc",
 	[XR_JMP_IND] = "jmp-ind", [XR_LOOP] = "loop", [XR_STRING] = "string", [XR_CLI] = "cli",
 	[XR_STI] = "sti", [XR_PUSHF] = "pushf", [XR_POPF] = "popf", [XR_MOV_FROM_SREG] = "mov-sreg",
-	[XR_RDTSC] = "rdtsc", [XR_EMULATE] = "emulate", [XR_UD] = "ud",
+	[XR_RDTSC] = "rdtsc", [XR_PUSH_SREG] = "push-sreg", [XR_LOAD_SREG] = "load-sreg",
+	[XR_VERX] = "verr-verw", [XR_EMULATE] = "emulate", [XR_UD] = "ud",
 };
 
 const char *xlate_rule_name(enum xlate_rule r)
@@ -173,6 +174,63 @@ static enum xlate_rule classify_raw(const struct xctx *x, const char **why)
 	return XR_NRULES;
 }
 
+/*
+ * Can this block read descriptor tables through the window? At CPL 3 with
+ * paging the GS base is the user view, where the (supervisor) GDT pages are
+ * not mapped: there segment loads and probes keep exiting to the monitor.
+ */
+static bool descriptors_readable(const struct xctx *x)
+{
+	return (x->env->mode & TC_MODE_CPL_MASK) != 3 || !(x->env->mode & TC_MODE_PG);
+}
+
+static bool is_data_sreg(ZydisRegister r)
+{
+	return r == ZYDIS_REGISTER_DS || r == ZYDIS_REGISTER_ES ||
+	       r == ZYDIS_REGISTER_FS || r == ZYDIS_REGISTER_GS;
+}
+
+/* Instructions with a segment-register operand. */
+static enum xlate_rule classify_sreg(const struct xctx *x, const char **why)
+{
+	ZydisMnemonic mn = x->in.mnemonic;
+	const ZydisDecodedOperand *o0 = &x->ops[0];
+	bool to_sreg = o0->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		       ZydisRegisterGetClass(o0->reg.value) == ZYDIS_REGCLASS_SEGMENT;
+	if (mn == ZYDIS_MNEMONIC_MOV && o0->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	    ZydisRegisterGetClass(o0->reg.value) == ZYDIS_REGCLASS_GPR32) {
+		*why = "mov r32, sreg → movzx from VirtualCPU selector (inline)";
+		return XR_MOV_FROM_SREG;
+	}
+	if (mn == ZYDIS_MNEMONIC_PUSH && to_sreg) {
+		*why = "push sreg → movzx r12d from the VirtualCPU selector, pushed through the window (inline)";
+		return XR_PUSH_SREG;
+	}
+	if ((mn == ZYDIS_MNEMONIC_MOV || mn == ZYDIS_MNEMONIC_POP) && to_sreg && is_data_sreg(o0->reg.value)) {
+		if (descriptors_readable(x)) {
+			*why = mn == ZYDIS_MNEMONIC_POP
+				? "pop ds/es/fs/gs → selector from gs:[esp]; segment memo used if its key (selector, CPL) and the descriptor re-read through the window match, else monitor (inline)"
+				: "mov ds/es/fs/gs → segment memo used if its key (selector, CPL) and the descriptor re-read through the window match, else monitor (inline)";
+			return XR_LOAD_SREG;
+		}
+		*why = "segment load at CPL 3 with paging → monitor: the user window cannot read the GDT";
+		return XR_EMULATE;
+	}
+	*why = "segment register load/store (SS, CS, LDS…) → monitor: descriptor checks and cache";
+	return XR_EMULATE;
+}
+
+/* VERR/VERW: inline through their memo where descriptors are readable. */
+static enum xlate_rule classify_probe(const struct xctx *x, const char **why)
+{
+	if (!descriptors_readable(x)) {
+		*why = "verr/verw at CPL 3 with paging → monitor: the user window cannot read the GDT";
+		return XR_EMULATE;
+	}
+	*why = "verr/verw → ZF from the probe memo (pushfq/popfq on the scratch stack) if its key (selector, CPL) and the descriptor re-read through the window match, else monitor (inline)";
+	return XR_VERX;
+}
+
 enum xlate_rule rules_classify(struct xctx *x, const char **why)
 {
 	enum xlate_rule r = classify_raw(x, why);
@@ -192,16 +250,8 @@ enum xlate_rule rules_classify(struct xctx *x, const char **why)
 		*why = "mov to/from CRn/DRn → monitor: VirtualCPU control registers";
 		return XR_EMULATE;
 	}
-	if (has_reg_class(x, ZYDIS_REGCLASS_SEGMENT)) {
-		bool reads_only = mn == ZYDIS_MNEMONIC_MOV && x->ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-			ZydisRegisterGetClass(x->ops[0].reg.value) == ZYDIS_REGCLASS_GPR32;
-		if (reads_only) {
-			*why = "mov r32, sreg → movzx from VirtualCPU selector (inline)";
-			return XR_MOV_FROM_SREG;
-		}
-		*why = "segment register load/store → monitor: descriptor checks and cache";
-		return XR_EMULATE;
-	}
+	if (has_reg_class(x, ZYDIS_REGCLASS_SEGMENT))
+		return classify_sreg(x, why);
 	if (x->in.meta.category == ZYDIS_CATEGORY_COND_BR && mn != ZYDIS_MNEMONIC_LOOP &&
 	    mn != ZYDIS_MNEMONIC_LOOPE && mn != ZYDIS_MNEMONIC_LOOPNE && mn != ZYDIS_MNEMONIC_JECXZ) {
 		if (mn == ZYDIS_MNEMONIC_JCXZ) {
@@ -215,6 +265,8 @@ enum xlate_rule rules_classify(struct xctx *x, const char **why)
 		*why = "enter with a nesting level → monitor: copies the enclosing frame pointers";
 		return XR_EMULATE;
 	}
+	if (mn == ZYDIS_MNEMONIC_VERR || mn == ZYDIS_MNEMONIC_VERW)
+		return classify_probe(x, why);
 	bool cpl0 = (x->env->mode & TC_MODE_CPL_MASK) == 0;
 	for (size_t i = 0; i < BT_ARRAY_SIZE(rule_table); i++) {
 		if (rule_table[i].mn != mn)

@@ -1,6 +1,6 @@
 /*
- * stack.c — PUSH/POP/PUSHAD/POPAD/ENTER/LEAVE as explicit gs:[esp±n]
- * accesses. The host stack is never used: host RSP *is* guest ESP.
+ * stack.c — PUSH/POP/PUSHAD/POPAD/ENTER/LEAVE (and PUSH sreg) as explicit
+ * gs:[esp±n] accesses. The host stack is never used: host RSP *is* guest ESP.
  *
  * INVARIANT (precise faults): every sequence does all its guest memory
  * accesses before it changes a guest register, so a fault anywhere leaves the
@@ -67,6 +67,23 @@ void emit_push(struct xctx *x)
 		x->fail = "push operand kind not supported";
 		return;
 	}
+	adjust_esp(x, -(int32_t)size);
+}
+
+/* PUSH ES/CS/SS/DS/FS/GS: the selector from the VirtualCPU, zero-extended
+ * for a 32-bit push (as the monitor procedure did), stored like any push. */
+void emit_push_sreg(struct xctx *x)
+{
+	static const uint8_t movzx16[2] = { 0x0f, 0xb7 };
+	unsigned size = x->in.operand_width / 8;
+	int s = ZydisRegisterGetId(x->ops[0].reg.value);
+	if ((size != 2 && size != 4) || s < 0 || s >= X86_NSEG) {
+		x->fail = "push of a segment register with an unexpected operand";
+		return;
+	}
+	struct x64_mem sel = mem_b(H_VCPU, VOFF(seg[s].sel));
+	x64_mem_insn(&x->e, 0, NULL, 0, movzx16, 2, H_R12, &sel);
+	store_esp(x, H_R12, -(int32_t)size, size);
 	adjust_esp(x, -(int32_t)size);
 }
 

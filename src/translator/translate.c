@@ -1,7 +1,7 @@
 /*
  * translate.c — one basic block: decode (Zydis, 32-bit), classify (rules.c),
- * emit (copy.c, stack.c, branch.c, sensitive.c), and describe the result for
- * the cache (side table, exits, pages, XXH3 of the guest bytes).
+ * emit (copy.c, stack.c, branch.c, sensitive.c, segload.c), and describe the
+ * result for the cache (side table, exits, pages, XXH3 of the guest bytes).
  *
  * Block layout:   [entry poll][insn 1]...[insn n][exit stubs]
  * The side table has one entry per guest instruction (plus polls and stubs),
@@ -13,6 +13,9 @@
 
 typedef void (*emit_fn)(struct xctx *x);
 
+/* Host code kept free for one more instruction and the exit stubs. */
+#define XLATE_RESERVE 768u
+
 static const emit_fn emitters[XR_NRULES] = {
 	[XR_COPY] = emit_copy, [XR_COPY_MEM] = emit_copy_mem, [XR_COPY_MEM_ABS] = emit_copy_mem,
 	[XR_COPY_MEM_SEG] = emit_copy_mem, [XR_LEA] = emit_lea, [XR_INCDEC] = emit_incdec,
@@ -22,7 +25,8 @@ static const emit_fn emitters[XR_NRULES] = {
 	[XR_RET] = emit_ret, [XR_JMP] = emit_jmp, [XR_JCC] = emit_jcc, [XR_JMP_IND] = emit_jmp_ind,
 	[XR_LOOP] = emit_loop, [XR_STRING] = emit_string, [XR_CLI] = emit_cli, [XR_STI] = emit_sti,
 	[XR_PUSHF] = emit_pushf, [XR_POPF] = emit_popf, [XR_MOV_FROM_SREG] = emit_mov_from_sreg,
-	[XR_RDTSC] = emit_copy,
+	[XR_RDTSC] = emit_copy, [XR_PUSH_SREG] = emit_push_sreg, [XR_LOAD_SREG] = emit_load_sreg,
+	[XR_VERX] = emit_verx,
 };
 
 static void note_insn(struct xctx *x, enum xlate_rule rule, const char *why, uint32_t host_off)
@@ -131,6 +135,12 @@ bt_status xlate_block(const struct xlate_env *env, gla_t eip, struct xlate_block
 	/* The instruction after STI runs before any interrupt (the STI shadow):
 	 * never end a block on the instruction cap right after an STI. */
 	while (!x.ended && (out->nnotes < max || (x.sti_shadow && max > 1))) {
+		/* The longest sequences (inline segment loads) take ~200 bytes:
+		 * end the block while the rest and the exit stubs still fit. */
+		if (off > 0 && !x.sti_shadow && x.e.cap - x.e.len < XLATE_RESERVE) {
+			out->end_reason = "host code buffer nearly full";
+			break;
+		}
 		x.eip = eip + off;
 		x.bytes = out->guest + off;
 		if (!decode_at(&x, x.bytes, got - off)) {

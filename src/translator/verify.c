@@ -12,11 +12,17 @@
  *     allowed only inside an XR_STRING note (its glue biases RSI/RDI by the
  *     window base);
  *   - the host stack (push/pop/call/ret/pushfq/popfq) is used only inside
- *     XR_PUSHF/XR_POPF notes, and only after `lea rsp, [r15 + disp]` moved RSP
- *     into the VirtualCPU scratch area (struct vcpu.scratch);
- *   - a relative branch inside a note stays inside that note or goes to
- *     glue (the exit stubs): a guest branch copied verbatim would land
- *     anywhere in host code;
+ *     XR_PUSHF/XR_POPF/XR_VERX notes, and only after `lea rsp, [r15 + disp]`
+ *     moved RSP into the VirtualCPU scratch area (struct vcpu.scratch);
+ *   - while RCX is swapped with a scratch register (the flag-free
+ *     `xchg rcx, r12|r13|r14 ; jrcxz` tests of the IBT lookup, 16-bit loops
+ *     and segment memos), no guest memory is accessed and nothing leaves
+ *     through an indirect jump: a fault or exit then would save a scratch
+ *     value as the guest's ECX. The swap state is followed along fall-through
+ *     and short branches inside each note (and the glue);
+ *   - a relative branch inside a note stays inside that note, goes to its
+ *     end, or to glue (the exit stubs): a guest branch copied verbatim would
+ *     land anywhere in host code;
  *   - nothing writes R15, and no syscall/sysenter/int/iret appears at all.
  *
  * Run it on the translator's output (struct xlate_block), before tc_insert:
@@ -119,7 +125,7 @@ static const char *check_mem(const struct vinsn *v, const ZydisDecodedOperand *o
 		return NULL;                                    /* (c) biased string op */
 	}
 	if (o->visibility != ZYDIS_OPERAND_VISIBILITY_EXPLICIT && base == ZYDIS_REGISTER_RSP) {
-		if ((rule == XR_PUSHF || rule == XR_POPF) && on_scratch)
+		if ((rule == XR_PUSHF || rule == XR_POPF || rule == XR_VERX) && on_scratch)
 			return NULL;                            /* glue on the scratch stack */
 		return v->note ? "host stack instruction in guest-derived code"
 			       : "host stack instruction in glue";
@@ -139,6 +145,8 @@ static const char *check_branch(const struct vinsn *v, const struct tc_block_des
 	if (to >= d->code_len)
 		return "relative branch leaves the block";
 	const struct xlate_note *n = note_at(notes, nnotes, (uint32_t)to);
+	if (to == v->note->host_off + v->note->host_len)
+		return NULL;                /* to its own end: the next instruction, as falling through */
 	if (n && n != v->note)
 		return "relative branch into another instruction's translation (guest branch copied?)";
 	return NULL;
@@ -172,6 +180,115 @@ static const char *check_insn(const struct vinsn *v, bool *on_scratch)
 	return NULL;
 }
 
+/*
+ * Whether RCX holds a scratch value (swapped by `xchg rcx, r12..r14`), along
+ * the paths through one note or the glue: fall-through, and branches whose
+ * target lies in the same region. A branch records the state at its target;
+ * code after an unconditional jump starts from the states branched to it.
+ */
+#define RCX_MAX_LABELS 32
+struct rcx_track {
+	bool swapped, live;          /* state here; false live: only branches reach here */
+	unsigned nlabels;
+	struct { uint32_t off; bool swapped; } label[RCX_MAX_LABELS];   /* forward targets */
+	unsigned nseen;
+	struct { uint32_t off; bool swapped; } seen[RCX_MAX_LABELS * 2]; /* for backward ones */
+};
+
+static void rcx_reset(struct rcx_track *t)
+{
+	t->swapped = false;
+	t->live = true;
+	t->nlabels = t->nseen = 0;
+}
+
+static bool is_xchg_rcx_scratch(const struct vinsn *v)
+{
+	if (v->in.mnemonic != ZYDIS_MNEMONIC_XCHG || v->ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+	    v->ops[1].type != ZYDIS_OPERAND_TYPE_REGISTER)
+		return false;
+	ZydisRegister a = v->ops[0].reg.value, b = v->ops[1].reg.value;
+	if (b == ZYDIS_REGISTER_RCX) {
+		b = a;
+		a = ZYDIS_REGISTER_RCX;
+	}
+	return a == ZYDIS_REGISTER_RCX &&
+	       (b == ZYDIS_REGISTER_R12 || b == ZYDIS_REGISTER_R13 || b == ZYDIS_REGISTER_R14);
+}
+
+static bool touches_window(const struct vinsn *v)
+{
+	for (unsigned i = 0; i < v->in.operand_count; i++)
+		if (v->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && v->ops[i].mem.type != ZYDIS_MEMOP_TYPE_AGEN &&
+		    v->ops[i].mem.segment == ZYDIS_REGISTER_GS)
+			return true;
+	return false;
+}
+
+/* Follow v (at v->off, region end `end`); the first problem or NULL. */
+static const char *rcx_step(struct rcx_track *t, const struct vinsn *v, uint32_t end)
+{
+	bool labelled = false;
+	for (unsigned i = 0; i < t->nlabels; i++) {
+		if (t->label[i].off != v->off)
+			continue;
+		if (labelled || t->live) {
+			if (t->label[i].swapped != t->swapped)
+				return "RCX swap state differs between paths that meet here";
+		}
+		t->swapped = t->label[i].swapped;
+		t->live = labelled = true;
+	}
+	if (!t->live) {                 /* reached from elsewhere (a patched exit): RCX is the guest's */
+		t->swapped = false;
+		t->live = true;
+	}
+	if (t->nseen < BT_ARRAY_SIZE(t->seen)) {
+		t->seen[t->nseen].off = v->off;
+		t->seen[t->nseen++].swapped = t->swapped;
+	}
+	if (t->swapped && touches_window(v))
+		return "guest memory access while RCX holds a scratch value (a fault would lose ECX)";
+	bool uncond = v->in.meta.category == ZYDIS_CATEGORY_UNCOND_BR;
+	bool relative = v->in.attributes & ZYDIS_ATTRIB_IS_RELATIVE;
+	if (t->swapped && uncond && !relative)
+		return "indirect jump out while RCX holds a scratch value";
+	if (is_xchg_rcx_scratch(v))
+		t->swapped = !t->swapped;
+	ZyanU64 to;
+	if (relative && v->ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+	    ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&v->in, &v->ops[0], v->off, &to))) {
+		if (to > v->off && to < end) {
+			if (t->nlabels >= RCX_MAX_LABELS)
+				return "too many branches in one instruction's translation";
+			t->label[t->nlabels].off = (uint32_t)to;
+			t->label[t->nlabels++].swapped = t->swapped;
+		} else if (to <= v->off) {
+			for (unsigned i = 0; i < t->nseen; i++)
+				if (t->seen[i].off == to && t->seen[i].swapped != t->swapped)
+					return "RCX swap state differs between paths that meet at a backward branch";
+		} else if (t->swapped) {
+			return "branch out of the instruction while RCX holds a scratch value";
+		}
+	}
+	if (uncond)
+		t->live = false;
+	return NULL;
+}
+
+/* Where the region (the note at off, or the glue run) containing off ends. */
+static uint32_t region_end(const struct tc_block_desc *d, const struct xlate_note *notes,
+			   unsigned nnotes, const struct xlate_note *n, uint32_t off)
+{
+	if (n)
+		return n->host_off + n->host_len;
+	uint32_t end = d->code_len;
+	for (unsigned i = 0; i < nnotes; i++)
+		if (notes[i].host_off > off && notes[i].host_off < end)
+			end = notes[i].host_off;
+	return end;
+}
+
 /* Up to the first eight of n bytes as "0f 0b ..." into buf. */
 static void hex_bytes(char *buf, size_t size, const uint8_t *p, uint32_t n)
 {
@@ -196,6 +313,9 @@ bt_status xlate_verify(const struct tc_block_desc *d, const struct xlate_note *n
 	struct vinsn v;
 	const struct xlate_note *prev_note = NULL;
 	bool on_scratch = false;
+	struct rcx_track rcx;
+	rcx_reset(&rcx);
+	uint32_t end = 0;
 
 	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
 	ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL);
@@ -209,12 +329,17 @@ bt_status xlate_verify(const struct tc_block_desc *d, const struct xlate_note *n
 			return BT_ERR_UNSUPPORTED;
 		}
 		v.note = note_at(notes, nnotes, off);
-		if (v.note != prev_note)
+		if (v.note != prev_note || off == 0 || off >= end) {
 			on_scratch = false;     /* the scratch stack never outlives its note */
+			rcx_reset(&rcx);        /* nor does a swapped RCX */
+			end = region_end(d, notes, nnotes, v.note, off);
+		}
 		prev_note = v.note;
 		const char *why = check_insn(&v, &on_scratch);
 		if (!why)
 			why = check_branch(&v, d, notes, nnotes);
+		if (!why)
+			why = rcx_step(&rcx, &v, end);
 		if (why) {
 			char text[96];
 			if (!ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&fmt, &v.in, v.ops,

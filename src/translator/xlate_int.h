@@ -62,6 +62,7 @@ void emit_pusha(struct xctx *x);
 void emit_popa(struct xctx *x);
 void emit_enter(struct xctx *x);
 void emit_leave(struct xctx *x);
+void emit_push_sreg(struct xctx *x);
 
 /* branch.c */
 void emit_jmp(struct xctx *x);
@@ -86,6 +87,10 @@ void emit_pushf(struct xctx *x);
 void emit_popf(struct xctx *x);
 void emit_mov_from_sreg(struct xctx *x);
 void emit_string(struct xctx *x);
+
+/* segload.c: MOV/POP to DS/ES/FS/GS and VERR/VERW through the memos */
+void emit_load_sreg(struct xctx *x);
+void emit_verx(struct xctx *x);
 
 /* Append a side-table entry for host code starting now. */
 void xlate_map(struct xctx *x, gla_t eip, uint16_t flags, uint16_t len);

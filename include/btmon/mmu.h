@@ -27,10 +27,15 @@ struct mmu_stats {
 	uint64_t mmio_faults;    /* accesses to guest-physical holes */
 	uint64_t guest_pf;       /* faults that are the guest's (#PF) */
 	uint64_t dirty_upgrades; /* read-only mappings made writable on first write (D bit) */
-	uint64_t flushes;        /* whole-window resets (paging mode changes, overflows) */
-	uint64_t cr3_writes;     /* CR3 writes: user view reset, non-global pages forgotten */
-	uint64_t budget_resets;  /* whole-window resets to stay under vm.max_map_count */
+	uint64_t flushes;        /* every space reset (paging mode changes) */
+	uint64_t cr3_writes;     /* CR3 writes */
+	uint64_t space_hits;     /* ... that found their address space cached */
+	uint64_t space_evictions;/* spaces emptied for another CR3 (LRU) or the budget */
+	uint64_t budget_resets;  /* the current space emptied to stay under vm.max_map_count */
 	uint64_t invlpgs;
+	uint64_t space_checks;   /* cached spaces checked against their page tables */
+	uint64_t pt_changed;     /* page-table pages found changed by a check */
+	uint64_t pt_dropped;     /* shadow mappings dropped because their PDE/PTE changed */
 };
 
 /* Access kinds (mmu_translate, mmu_copy_*_gla). */
@@ -45,8 +50,9 @@ struct mmu_pf {
 };
 
 /* A view: one 4 GiB window (+ guards) and what is mapped in it. With guest
- * paging on there are two — supervisor (CPL 0–2) and user (CPL 3), so user
- * code never reaches supervisor pages; with paging off both CPLs share view 0. */
+ * paging on each address space has two — supervisor (CPL 0–2) and user
+ * (CPL 3), so user code never reaches supervisor pages; with paging off both
+ * CPLs share view 0. */
 struct mmu_view {
 	uint8_t *base;           /* guest-linear 0 */
 	uint32_t *map;           /* per linear page: (gpa page) | gen while mapped */
@@ -59,6 +65,39 @@ struct mmu_rmap {
 	uint16_t n, cap;
 };
 
+/*
+ * The window cache (DESIGN.md §5): the views of the MMU_SPACES most recently
+ * used address spaces stay mapped across CR3 writes. Space s owns views 2s
+ * (supervisor) and 2s+1 (user). A space remembers, for its page directory and
+ * every page table it derived a mapping from, which entries it used and a
+ * copy of the table (struct mmu_ptcopy); when it becomes current again the
+ * copies are compared with the tables and mappings whose entries changed are
+ * dropped (coherence.c). So a cached space agrees with its page tables, which
+ * is all the TLB flush of a CR3 write guarantees.
+ */
+#define MMU_SPACES     8
+#define MMU_NVIEWS     (2 * MMU_SPACES)
+#define MMU_SPACE_PTS  48      /* page tables a space keeps copies of */
+#define MMU_PT_WHOLE   0xffffu /* region of a page directory's copy */
+
+struct mmu_ptcopy {
+	gpa_t pa;                /* the table's page; 0: slot free */
+	uint16_t region;         /* the 4 MiB region it maps (PDE index), or MMU_PT_WHOLE */
+	uint8_t used[128];       /* one bit per entry a mapping was derived from */
+	uint32_t copy[1024];     /* the table as last seen */
+};
+
+struct mmu_space {
+	uint32_t cr3;            /* page-directory base it shadows */
+	uint64_t last_use;       /* LRU clock */
+	uint64_t map_count;      /* host mappings made in its views */
+	bool used;
+	struct mmu_ptcopy *pd;   /* its page directory */
+	struct mmu_ptcopy *pts;  /* MMU_SPACE_PTS page tables */
+	unsigned next_victim;    /* round robin when pts is full */
+	unsigned last_pt;        /* the slot the last fill used */
+};
+
 struct mmu {
 	int ram_fd;              /* memfd holding guest RAM */
 	uint8_t *ram;            /* monitor's own RW view of all RAM */
@@ -66,19 +105,17 @@ struct mmu {
 	uint8_t *window;         /* current view's base (the GS base) */
 	uint8_t *code_bitmap;    /* one bit per guest-physical page: holds translated code */
 	uint8_t *mapped_bitmap;  /* paging off: one bit per 2 MiB run mapped in view 0 */
-	struct mmu_view views[2];
+	struct mmu_view views[MMU_NVIEWS];
+	struct mmu_space spaces[MMU_SPACES];
+	unsigned cur;            /* the current space (0 while paging is off) */
+	uint64_t clock;          /* LRU clock */
 	struct mmu_rmap *rmap;   /* per guest-physical page (paging on) */
 	bool paging, pse, wp, pge; /* CR0.PG, CR4.PSE, CR0.WP, CR4.PGE */
-	/* Non-global mappings made in the supervisor view since the last CR3
-	 * write: a CR3 write forgets only these there (global pages survive,
-	 * as in the TLB); past MMU_NONGLOBAL_MAX, the whole view is reset. */
-	struct { gla_t la; uint32_t len; } *nonglobal;
-	uint32_t nnonglobal;
 	uint32_t cr3;
 	unsigned cpl;
 	/* Mapping budget (DESIGN.md §9): host VMAs are limited by vm.max_map_count;
 	 * an isolated page mapped into a reservation costs up to two. */
-	uint64_t map_count;      /* mappings made since the last whole reset */
+	uint64_t map_count;      /* mappings made in all spaces' current contents */
 	uint64_t map_budget;     /* reset everything before map_count passes this */
 	uint64_t max_map_count;  /* the host limit (after raising it, if root) */
 	uint64_t max_map_count_was; /* ... and before */
@@ -108,17 +145,20 @@ enum mmu_fault_kind {
  */
 enum mmu_fault_kind mmu_fault_classify(struct mmu *m, uint64_t la, bool write);
 
-/* Paging state changed (CR0/CR3/CR4 write): records it and flushes every
- * view, as a CR3 write flushes the TLB. */
+/* Paging state changed (CR0/CR4 write): records it; a change of CR0.PG,
+ * CR0.WP or CR4.PSE empties every space; otherwise (a CR4.PGE toggle: Linux's
+ * global TLB flush) the current space is checked against its page tables. */
 void mmu_set_paging(struct mmu *m, uint32_t cr0, uint32_t cr3, uint32_t cr4);
-/* CR3 write: forget every non-global mapping (both views), keep global ones. */
+/* CR3 write: make the space of cr3 current (the least recently used one is
+ * emptied for it if it is not cached) after dropping whatever its page
+ * tables changed since it was last current. m->window may move: reload GS. */
 void mmu_set_cr3(struct mmu *m, uint32_t cr3);
-#define MMU_NONGLOBAL_MAX 8192
-/* INVLPG: forget the mapping of la in every view. Returns the size of the
- * region forgotten (4 KiB, or 4 MiB for a large page). */
+/* INVLPG: forget the mapping of la in the current space. Returns the size of
+ * the region forgotten (4 KiB, or 4 MiB for a large page). */
 uint32_t mmu_invlpg(struct mmu *m, gla_t la);
 /* The CPL changed: returns the base of the view to use as GS base. */
 uint8_t *mmu_set_cpl(struct mmu *m, unsigned cpl);
+
 
 /* Walk the guest page tables for la with access kind acc (MMU_ACC_*),
  * setting A (and D for writes) as the hardware would. On a guest fault

@@ -3,8 +3,8 @@
  * of it for the monitor; creating and tearing down the whole mmu; and the
  * monitor's own accesses to guest memory by linear address.
  *
- * Flow: mmu_init (here) creates RAM, the two views (window.c) and the
- * reverse map; loaders and devices write RAM through mmu_gpa_ptr; emulated
+ * Flow: mmu_init (here) creates RAM, the views of every cached address
+ * space (window.c, space.c), the reverse map and the page-table copies; loaders and devices write RAM through mmu_gpa_ptr; emulated
  * instructions use mmu_copy_from_gla / mmu_copy_to_gla, which walk the guest
  * page tables (paging.c) and honour the code-page check.
  */
@@ -61,21 +61,21 @@ bt_status mmu_init(struct mmu *m, uint64_t ram_bytes)
 	m->code_bitmap = calloc(pages / 8 + 1, 1);
 	m->mapped_bitmap = calloc(m->ram_size / MMU_FILL_RUN / 8 + 2, 1);
 	m->rmap = calloc(pages, sizeof(*m->rmap));
-	m->nonglobal = calloc(MMU_NONGLOBAL_MAX, sizeof(*m->nonglobal));
-	if (!m->code_bitmap || !m->mapped_bitmap || !m->rmap || !m->nonglobal)
+	if (!m->code_bitmap || !m->mapped_bitmap || !m->rmap || coherence_init(m) != BT_OK)
 		goto fail_map;
-	if (view_reserve(&m->views[0]) != BT_OK)
-		goto fail_map;
-	if (view_reserve(&m->views[1]) != BT_OK)
-		goto fail_view;
+	for (unsigned i = 0; i < MMU_NVIEWS; i++)
+		if (view_reserve(&m->views[i]) != BT_OK)
+			goto fail_view;
+	m->spaces[0].used = true;
 	m->window = m->views[0].base;
 	mapping_limit(m, 262144);
 	return BT_OK;
 
 fail_view:
-	view_release(&m->views[0]);
+	for (unsigned i = 0; i < MMU_NVIEWS; i++)
+		view_release(&m->views[i]);
 fail_map:
-	free(m->nonglobal);
+	coherence_fini(m);
 	free(m->code_bitmap);
 	free(m->mapped_bitmap);
 	free(m->rmap);
@@ -90,12 +90,12 @@ void mmu_fini(struct mmu *m)
 {
 	if (m->ram_fd < 0)
 		return;
-	view_release(&m->views[0]);
-	view_release(&m->views[1]);
+	for (unsigned i = 0; i < MMU_NVIEWS; i++)
+		view_release(&m->views[i]);
 	for (uint32_t i = 0; i < m->ram_size / BT_PAGE_SIZE; i++)
 		free(m->rmap[i].la);
 	free(m->rmap);
-	free(m->nonglobal);
+	coherence_fini(m);
 	munmap(m->ram, m->ram_size);
 	close(m->ram_fd);
 	free(m->code_bitmap);

@@ -1,11 +1,13 @@
 /*
  * shadow.c — the host MMU as the guest's TLB. A window fault is a TLB miss:
  * walk the guest page tables (paging.c) and map the guest-physical page into
- * the current view with protections derived from the PTEs — read-only until
- * the guest PTE is dirty, read-only while the page holds translated code — or
- * report the guest's #PF. A reverse map (guest-physical page → linear pages
- * in each view) finds every alias of a page when it starts or stops holding
- * translated code.
+ * the current space's view with protections derived from the PTEs —
+ * read-only until the guest PTE is dirty, read-only while the page holds
+ * translated code or is a traced page table (trace.c) — or report the
+ * guest's #PF. Each fill records the page directory and page table it came
+ * from (trace_add_user). A reverse map (guest-physical page → linear pages in
+ * each view) finds every alias of a page when it starts or stops holding
+ * translated code or being traced.
  */
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -15,7 +17,7 @@
 static bool rmap_valid(const struct mmu *m, uint32_t e, gpa_t page)
 {
 	gpa_t pa;
-	unsigned view = e & 1u;
+	unsigned view = e & 0xfffu;
 	return view_lookup(&m->views[view], e & BT_PAGE_MASK, &pa) && pa == page;
 }
 
@@ -50,7 +52,7 @@ static void rmap_each(struct mmu *m, gpa_t pa, void (*fn)(struct mmu *m, unsigne
 	struct mmu_rmap *r = &m->rmap[pa >> 12];
 	for (unsigned i = 0; i < r->n; i++)
 		if (rmap_valid(m, r->la[i], pa & BT_PAGE_MASK))
-			fn(m, r->la[i] & 1u, r->la[i] & BT_PAGE_MASK);
+			fn(m, r->la[i] & 0xfffu, r->la[i] & BT_PAGE_MASK);
 }
 
 static void alias_protect(struct mmu *m, unsigned view, gla_t la)
@@ -80,18 +82,12 @@ static bool shadow_map(struct mmu *m, unsigned view, gla_t la, const struct walk
 	}
 	if (!view_map(m, view, lbase, pbase, len, prot))
 		return false;
-	if (view == 0 && !w->global) {   /* remember it: the next CR3 write forgets it */
-		if (m->nnonglobal < MMU_NONGLOBAL_MAX) {
-			m->nonglobal[m->nnonglobal].la = lbase;
-			m->nonglobal[m->nnonglobal].len = len;
-		}
-		m->nnonglobal++;
-	}
 	for (uint32_t off = 0; off < len; off += BT_PAGE_SIZE) {
 		rmap_add(m, pbase + off, lbase + off, view);
 		if ((prot & PROT_WRITE) && mmu_is_code_page(m, pbase + off))
 			mprotect(m->views[view].base + lbase + off, BT_PAGE_SIZE, PROT_READ);
 	}
+	coherence_record(m, w, la);
 	m->stats.fills++;
 	m->stats.fill_pages += len / BT_PAGE_SIZE;
 	return true;
@@ -99,7 +95,7 @@ static bool shadow_map(struct mmu *m, unsigned view, gla_t la, const struct walk
 
 enum mmu_fault_kind shadow_fill(struct mmu *m, gla_t la, bool write)
 {
-	unsigned view = m->cpl == 3 ? 1 : 0;
+	unsigned view = mmu_cur_view(m);
 	unsigned acc = (write ? MMU_ACC_WRITE : 0) | (m->cpl == 3 ? MMU_ACC_USER : 0);
 	struct walk w;
 	if (!paging_walk(m, la, acc, true, &w)) {

@@ -75,6 +75,7 @@ bool view_map(struct mmu *m, unsigned view, gla_t la, gpa_t pa, uint32_t len, in
 	for (uint32_t off = 0; off < len; off += BT_PAGE_SIZE)
 		v->map[(la + off) >> 12] = (pa + off) | tag;
 	m->map_count += 2;   /* the mapping, and the split of the reservation around it */
+	m->spaces[view / 2].map_count += 2;
 	return true;
 }
 

@@ -35,17 +35,44 @@ struct walk {
 	uint32_t span;   /* bytes of the page it lies in: 4 KiB or 4 MiB */
 	bool map_rw;     /* a host mapping may be writable: write allowed and D set */
 	bool global;     /* G set and CR4.PGE on: survives CR3 writes */
+	gpa_t pd_page;   /* the page directory it went through */
+	gpa_t pt_page;   /* the page table (4 KiB pages only) */
+	uint32_t pde, pte; /* the entries as left by the walk (A/D set) */
 };
 /* Walk for la with access acc. set_ad: update A/D bits and, on a fault, fill
  * m->last_pf; without it the walk has no side effects. */
 bool paging_walk(struct mmu *m, gla_t la, unsigned acc, bool set_ad, struct walk *w);
 
-/* paging.c: reset every window if the mapping budget is spent. */
+/* space.c: the window cache. Views of space s: */
+static inline unsigned space_view(unsigned s, bool user)
+{
+	return 2 * s + (user ? 1u : 0u);
+}
+/* The view the current CPL uses in the current space. */
+static inline unsigned mmu_cur_view(const struct mmu *m)
+{
+	return space_view(m->cur, m->paging && m->cpl == 3);
+}
+/* Empty space s (both views) and forget its page-table copies. */
+void space_reset(struct mmu *m, unsigned s);
+/* Evict least recently used spaces (or empty the current one) while the
+ * mapping budget is spent. */
 void mmu_check_budget(struct mmu *m);
 
 /* shadow.c */
 enum mmu_fault_kind shadow_fill(struct mmu *m, gla_t la, bool write);
 void rmap_add(struct mmu *m, gpa_t pa, gla_t la, unsigned view);
+
+/* coherence.c: page-table copies per space. */
+/* A fill in the current space used PDE pde_idx (value pde, after its A bit
+ * was set) and, for a 4 KiB page, PTE pte_idx of page table w->pt_page. */
+void coherence_record(struct mmu *m, const struct walk *w, gla_t la);
+/* Compare space s's copies with the page tables; drop stale mappings. */
+void coherence_check(struct mmu *m, unsigned s);
+/* Forget space s's copies (it was emptied). */
+void coherence_forget(struct mmu *m, unsigned s);
+bt_status coherence_init(struct mmu *m);
+void coherence_fini(struct mmu *m);
 
 static inline bool bit_test(const uint8_t *bm, uint32_t i)
 {

@@ -115,11 +115,13 @@ void machine_paging_changed(struct machine *m)
 	machine_sync_gs(m);
 }
 
-/* CR3 write: forget non-global mappings, keep global ones (as the TLB does). */
+/* CR3 write: switch to the address space's cached windows (src/mmu/space.c);
+ * the IBT forgets non-global targets, as the TLB forgets non-global pages. */
 void machine_cr3_changed(struct machine *m)
 {
 	mmu_set_cr3(&m->mmu, m->vcpu->cr3);
 	vcpu_ibt_flush_nonglobal(m->vcpu);
+	machine_sync_gs(m);
 }
 
 /* The CPL changed: switch views. */

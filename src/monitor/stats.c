@@ -64,9 +64,16 @@ static void print_monitor(struct machine *m, FILE *out)
 	fprintf(out, "memory:\n  window fills             %12llu (%llu pages)\n",
 		(unsigned long long)m->mmu.stats.fills, (unsigned long long)m->mmu.stats.fill_pages);
 	fprintf(out, "  code pages protected     %12llu\n", (unsigned long long)m->mmu.stats.code_protects);
-	fprintf(out, "  CR3 writes               %12llu (full window resets %llu), INVLPGs %llu\n",
-		(unsigned long long)m->mmu.stats.cr3_writes, (unsigned long long)m->mmu.stats.flushes,
-		(unsigned long long)m->mmu.stats.invlpgs);
+	const struct mmu_stats *ms = &m->mmu.stats;
+	fprintf(out, "  CR3 writes               %12llu (to a cached space %llu; spaces evicted %llu; "
+		"all emptied %llu), INVLPGs %llu\n",
+		(unsigned long long)ms->cr3_writes, (unsigned long long)ms->space_hits,
+		(unsigned long long)ms->space_evictions, (unsigned long long)ms->flushes,
+		(unsigned long long)ms->invlpgs);
+	fprintf(out, "  spaces checked           %12llu; page tables found changed %llu; "
+		"mappings dropped %llu\n",
+		(unsigned long long)ms->space_checks, (unsigned long long)ms->pt_changed,
+		(unsigned long long)ms->pt_dropped);
 	fprintf(out, "  mapping budget           %12llu of vm.max_map_count %llu%s; budget resets %llu\n",
 		(unsigned long long)m->mmu.map_budget, (unsigned long long)m->mmu.max_map_count,
 		m->mmu.max_map_count != m->mmu.max_map_count_was ? " (raised from the host's default: root)" : "",

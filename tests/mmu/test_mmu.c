@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "btmon/mmu.h"
+#include "btmon/x86.h"
 
 static sigjmp_buf probe_env;
 
@@ -28,6 +29,21 @@ static bool write_faults(volatile uint8_t *p)
 	bool faulted = true;
 	if (sigsetjmp(probe_env, 1) == 0) {
 		*p = *p;
+		faulted = false;
+	}
+	sigaction(SIGSEGV, &old, NULL);
+	return faulted;
+}
+
+/* True if reading one byte at p faults. */
+static bool read_faults(volatile uint8_t *p)
+{
+	struct sigaction sa = { .sa_handler = on_segv }, old;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old);
+	bool faulted = true;
+	if (sigsetjmp(probe_env, 1) == 0) {
+		(void)*p;
 		faulted = false;
 	}
 	sigaction(SIGSEGV, &old, NULL);
@@ -159,6 +175,149 @@ START_TEST(test_mmu_rejects_impossible_sizes)
 }
 END_TEST
 
+
+/* ---- window cache: address spaces kept across CR3 writes ---------------- */
+
+#define PD_A   0x10000u
+#define PD_B   0x11000u
+#define PT_A   0x12000u
+#define PT_B   0x13000u
+#define VA     0x00400000u          /* PDE 1, PTE 0 */
+#define PAGE1  0x20000u
+#define PAGE2  0x21000u
+#define PAGE3  0x22000u
+
+static void put32(gpa_t pa, uint32_t v)
+{
+	memcpy(m.ram + pa, &v, 4);
+}
+
+static uint32_t window32(gla_t la)
+{
+	uint32_t v;
+	memcpy(&v, m.window + la, 4);
+	return v;
+}
+
+/* Two address spaces mapping VA to different pages (user, writable). */
+static void two_spaces(void)
+{
+	const uint32_t f = X86_PTE_P | X86_PTE_W | X86_PTE_U;
+	put32(PD_A + 4, PT_A | f);
+	put32(PT_A, PAGE1 | f);
+	put32(PD_B + 4, PT_B | f);
+	put32(PT_B, PAGE2 | f);
+	put32(PAGE1, 0x11111111);
+	put32(PAGE2, 0x22222222);
+	put32(PAGE3, 0x33333333);
+	mmu_set_paging(&m, X86_CR0_PE | X86_CR0_PG, PD_A, 0);
+}
+
+/* Touch VA in the current space: fill it if it faults. */
+static uint32_t touch(void)
+{
+	if (read_faults(m.window + VA))
+		ck_assert_int_eq(mmu_fault_classify(&m, VA, false), MMU_FAULT_FILLED);
+	return window32(VA);
+}
+
+START_TEST(test_space_switch_back_keeps_mappings)
+{
+	two_spaces();
+	ck_assert_uint_eq(touch(), 0x11111111);
+	mmu_set_cr3(&m, PD_B);
+	ck_assert_uint_eq(touch(), 0x22222222);
+	uint64_t fills = m.stats.fills;
+	mmu_set_cr3(&m, PD_A);
+	ck_assert(!read_faults(m.window + VA));      /* still mapped: no refill */
+	ck_assert_uint_eq(window32(VA), 0x11111111);
+	ck_assert_uint_eq(m.stats.fills, fills);
+	ck_assert_uint_eq(m.stats.space_hits, 1);   /* B was new; A was cached */
+}
+END_TEST
+
+START_TEST(test_space_pte_changed_while_away_is_dropped)
+{
+	two_spaces();
+	ck_assert_uint_eq(touch(), 0x11111111);
+	mmu_set_cr3(&m, PD_B);
+	put32(PT_A, PAGE3 | X86_PTE_P | X86_PTE_W | X86_PTE_U);   /* A's PTE, A not current */
+	mmu_set_cr3(&m, PD_A);
+	ck_assert_uint_eq(touch(), 0x33333333);       /* re-walked: the new page */
+	ck_assert_uint_ge(m.stats.pt_dropped, 1);
+}
+END_TEST
+
+START_TEST(test_space_pde_changed_while_away_is_dropped)
+{
+	two_spaces();
+	ck_assert_uint_eq(touch(), 0x11111111);
+	mmu_set_cr3(&m, PD_B);
+	put32(PD_A + 4, 0);                            /* A's page table unhooked */
+	mmu_set_cr3(&m, PD_A);
+	ck_assert(read_faults(m.window + VA));
+	ck_assert_int_eq(mmu_fault_classify(&m, VA, false), MMU_FAULT_GUEST_PF);
+}
+END_TEST
+
+START_TEST(test_space_cr3_reload_drops_changed_entries)
+{
+	two_spaces();
+	ck_assert_uint_eq(touch(), 0x11111111);
+	put32(PT_A, PAGE3 | X86_PTE_P | X86_PTE_W | X86_PTE_U);
+	ck_assert_uint_eq(window32(VA), 0x11111111);  /* a stale TLB entry is allowed ... */
+	mmu_set_cr3(&m, PD_A);                         /* ... until the flush */
+	ck_assert_uint_eq(touch(), 0x33333333);
+}
+END_TEST
+
+START_TEST(test_space_accessed_bit_clear_keeps_mapping)
+{
+	two_spaces();
+	ck_assert_uint_eq(touch(), 0x11111111);
+	mmu_set_cr3(&m, PD_B);
+	uint32_t pte;
+	memcpy(&pte, m.ram + PT_A, 4);
+	ck_assert(pte & X86_PTE_A);                    /* the fill set it */
+	put32(PT_A, pte & ~X86_PTE_A);                 /* page aging: no flush needed */
+	mmu_set_cr3(&m, PD_A);
+	ck_assert(!read_faults(m.window + VA));
+}
+END_TEST
+
+START_TEST(test_space_lru_eviction)
+{
+	two_spaces();
+	ck_assert_uint_eq(touch(), 0x11111111);
+	/* MMU_SPACES more address spaces (empty page directories): A is the
+	 * least recently used one when the cache is full. */
+	for (unsigned i = 0; i < MMU_SPACES; i++)
+		mmu_set_cr3(&m, 0x40000u + i * BT_PAGE_SIZE);
+	ck_assert_uint_ge(m.stats.space_evictions, 1);
+	mmu_set_cr3(&m, PD_A);
+	ck_assert(read_faults(m.window + VA));       /* evicted: refills */
+	ck_assert_uint_eq(touch(), 0x11111111);
+}
+END_TEST
+
+START_TEST(test_space_budget_evicts_other_spaces_first)
+{
+	two_spaces();
+	ck_assert_uint_eq(touch(), 0x11111111);
+	mmu_set_cr3(&m, PD_B);
+	ck_assert_uint_eq(touch(), 0x22222222);
+	m.map_budget = m.map_count;                    /* spent */
+	mmu_set_cr3(&m, PD_A);
+	put32(PT_A + 4, PAGE3 | X86_PTE_P | X86_PTE_W | X86_PTE_U);
+	ck_assert_int_eq(mmu_fault_classify(&m, VA + BT_PAGE_SIZE, false), MMU_FAULT_FILLED);
+	ck_assert_uint_eq(m.stats.budget_resets, 0);   /* B went, A stayed */
+	ck_assert_uint_ge(m.stats.space_evictions, 1);
+	ck_assert_uint_eq(window32(VA + BT_PAGE_SIZE), 0x33333333);
+	mmu_set_cr3(&m, PD_B);
+	ck_assert(read_faults(m.window + VA));
+}
+END_TEST
+
 static Suite *mmu_suite(void)
 {
 	Suite *s = suite_create("mmu");
@@ -181,6 +340,16 @@ static Suite *mmu_suite(void)
 	tcase_add_test(a, test_mmu_access_without_ram_fails);
 	tcase_add_test(a, test_mmu_rejects_impossible_sizes);
 	suite_add_tcase(s, a);
+	TCase *sp = tcase_create("spaces");
+	tcase_add_checked_fixture(sp, setup, teardown);
+	tcase_add_test(sp, test_space_switch_back_keeps_mappings);
+	tcase_add_test(sp, test_space_pte_changed_while_away_is_dropped);
+	tcase_add_test(sp, test_space_pde_changed_while_away_is_dropped);
+	tcase_add_test(sp, test_space_cr3_reload_drops_changed_entries);
+	tcase_add_test(sp, test_space_accessed_bit_clear_keeps_mapping);
+	tcase_add_test(sp, test_space_lru_eviction);
+	tcase_add_test(sp, test_space_budget_evicts_other_spaces_first);
+	suite_add_tcase(s, sp);
 	return s;
 }
 

@@ -299,35 +299,122 @@ static const struct emu_row io_rows[] = {
 	{ ZYDIS_MNEMONIC_INVLPG, op_invlpg },
 };
 
-void emulate_insn(struct machine *m)
+/* The monitor procedure for a decoded instruction (NULL: not supported). */
+static emu_fn dispatch(const struct emu_insn *e)
+{
+	for (size_t i = 0; i < BT_ARRAY_SIZE(io_rows); i++)
+		if (io_rows[i].mn == e->in.mnemonic)
+			return io_rows[i].fn;
+	emu_fn fn = emulate_sys_lookup(e);
+	if (!fn)
+		fn = emulate_seg_lookup(e);
+	if (!fn)
+		fn = emulate_legacy_lookup(e);
+	return fn;
+}
+
+static unsigned fetch_access(const struct machine *m)
+{
+	return MMU_ACC_FETCH | (m->vcpu->cpl == 3 ? MMU_ACC_USER : 0);
+}
+
+/*
+ * The instruction at eip, fetched as the CPU would (one page walk, a second
+ * only if it runs into the next page), from the decode cache if it holds
+ * these bytes, else decoded and dispatched now. *pa: eip's guest-physical
+ * address. NULL after delivering #PF (fetch) or #UD (no valid instruction).
+ */
+static struct dcache_entry *fetch_insn(struct machine *m, gla_t eip, gpa_t *pa)
+{
+	struct dcache *c = &m->dcache;
+	if (!mmu_translate(&m->mmu, eip, fetch_access(m), pa)) {
+		deliver_mmu_fault(m);
+		return NULL;
+	}
+	uint32_t avail = BT_PAGE_SIZE - (eip & (BT_PAGE_SIZE - 1));
+	if (avail > DCACHE_MAX_LEN)
+		avail = DCACHE_MAX_LEN;
+	const uint8_t *code = m->mmu.ram + *pa;   /* avail bytes, all in eip's page */
+	struct dcache_entry *d = dcache_lookup(c, eip, code, avail);
+	if (d)
+		return d;
+	ZyanStatus s = dcache_fill(c, &m->dec, eip, code, avail, &d);
+	if (s == ZYDIS_STATUS_NO_MORE_DATA && avail < DCACHE_MAX_LEN) {
+		/* It runs into the next page: fetch that too (this may #PF). */
+		uint8_t buf[DCACHE_MAX_LEN];
+		gpa_t pa1;
+		if (!mmu_translate(&m->mmu, eip + avail, fetch_access(m), &pa1)) {
+			deliver_mmu_fault(m);
+			return NULL;
+		}
+		memcpy(buf, code, avail);
+		memcpy(buf + avail, m->mmu.ram + pa1, DCACHE_MAX_LEN - avail);
+		s = dcache_fill(c, &m->dec, eip, buf, DCACHE_MAX_LEN, &d);
+	}
+	if (!ZYAN_SUCCESS(s)) {
+		deliver_exception(m, X86_EXC_UD, false, 0);
+		return NULL;
+	}
+	d->fn = dispatch(&d->e);
+	return d;
+}
+
+/* What address translation and the block key depend on, besides memory. */
+struct fetch_ctx {
+	uint32_t cr0, cr3, cr4, cpl;
+};
+
+static struct fetch_ctx fetch_ctx_of(const struct vcpu *v)
+{
+	return (struct fetch_ctx){ v->cr0, v->cr3, v->cr4, v->cpl };
+}
+
+/*
+ * After a procedure that went on to the next instruction: its block, if the
+ * walk that fetched this instruction still tells where it is (same page; no
+ * CR0/CR3/CR4 write, CPL change or INVLPG in between — a page-table entry
+ * written without INVLPG may be used either way, as by a TLB). Remembered in
+ * the cache entry, which makes the common case a few compares.
+ */
+static struct tc_block *next_block(struct machine *m, struct dcache_entry *d, gla_t eip, gpa_t pa,
+				   struct fetch_ctx before)
+{
+	struct fetch_ctx now = fetch_ctx_of(m->vcpu);
+	gla_t next = eip + d->len;
+	if (memcmp(&now, &before, sizeof(now)) != 0 || d->e.in.mnemonic == ZYDIS_MNEMONIC_INVLPG ||
+	    ((next ^ eip) & BT_PAGE_MASK))
+		return NULL;
+	struct tc_block *b = machine_block_cached(m, next, pa + d->len, d->next, d->next_flushes);
+	if (b && b == d->next)
+		m->dcache.next_hits++;
+	d->next = b;
+	d->next_flushes = m->tc.stats.flushes;
+	return b;
+}
+
+struct tc_block *emulate_insn(struct machine *m)
 {
 	struct vcpu *v = m->vcpu;
-	struct emu_insn e;
-	if (!emulate_decode(m, v->eip, &e.in, e.ops)) {
-		deliver_exception(m, X86_EXC_UD, false, 0);
-		return;
-	}
-	emu_fn fn = NULL;
-	for (size_t i = 0; i < BT_ARRAY_SIZE(io_rows) && !fn; i++)
-		if (io_rows[i].mn == e.in.mnemonic)
-			fn = io_rows[i].fn;
-	if (!fn)
-		fn = emulate_sys_lookup(&e);
-	if (!fn)
-		fn = emulate_seg_lookup(&e);
-	if (!fn)
-		fn = emulate_legacy_lookup(&e);
-	m->stats.emulated[e.in.mnemonic]++;
-	if (!fn) {
+	gla_t eip = v->eip;
+	gpa_t pa;
+	struct dcache_entry *d = fetch_insn(m, eip, &pa);
+	if (!d)
+		return NULL;
+	m->stats.emulated[d->e.in.mnemonic]++;
+	if (!d->fn) {
 		char text[96];
-		emu_format(m, &e, text, sizeof(text));
+		emu_format(m, &d->e, text, sizeof(text));
 		machine_stop(m, 1, true, "guest instruction '%s' at 0x%08x is not supported by btmon yet",
-			     text, v->eip);
-		return;
+			     text, eip);
+		return NULL;
 	}
-	gla_t next = v->eip + e.in.length;
-	if (fn(m, &e) == EMU_NEXT)
-		v->eip = next;
+	/* INVARIANT: no monitor procedure decodes through the cache, so d
+	 * stays this instruction's entry while its procedure runs. */
+	struct fetch_ctx before = fetch_ctx_of(v);
+	if (d->fn(m, &d->e) != EMU_NEXT)
+		return NULL;
+	v->eip = eip + d->len;
+	return next_block(m, d, eip, pa, before);
 }
 
 void emu_format(struct machine *m, const struct emu_insn *e, char *buf, size_t len)

@@ -1,6 +1,8 @@
 /*
  * emulate.h — private to src/monitor: the monitor-procedure table shared by
  * emulate.c (dispatch, I/O, CPUID, MSRs) and emulate_sys.c (system state).
+ * struct emu_insn, enum emu_result and emu_fn are in decode_cache.h (the
+ * decode cache keeps them), which monitor.h includes.
  */
 #ifndef BTMON_EMULATE_H
 #define BTMON_EMULATE_H
@@ -9,19 +11,6 @@
 
 #include "monitor.h"
 
-struct emu_insn {
-	ZydisDecodedInstruction in;
-	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-};
-
-enum emu_result {
-	EMU_NEXT,       /* done: continue at the next instruction */
-	EMU_JUMPED,     /* done: the procedure set EIP itself */
-	EMU_EXCEPTION,  /* a guest exception was delivered (EIP set by delivery) */
-	EMU_STOP,       /* the machine stops */
-};
-
-typedef enum emu_result (*emu_fn)(struct machine *m, const struct emu_insn *e);
 struct emu_row {
 	ZydisMnemonic mn;
 	emu_fn fn;

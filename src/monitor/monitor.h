@@ -21,6 +21,7 @@
 #include "btmon/translator.h"
 #include "btmon/vcpu.h"
 #include "cli.h"
+#include "decode_cache.h"
 #include "trace.h"
 
 /* switch.S */
@@ -69,6 +70,7 @@ struct machine {
 	struct trace trace;
 	struct xlate_block *xb;     /* translation scratch (large) */
 	ZydisDecoder dec;           /* 32-bit decoder for monitor procedures */
+	struct dcache dcache;       /* decoded instructions of emulate exits (emulate.c) */
 	bool chain;                 /* chaining and the IBT on (off while tracing exec) */
 	bool stop;
 	int exit_status;
@@ -113,9 +115,19 @@ int machine_run(struct machine *m);
 /* The block for the current EIP, translating it if needed; NULL if the fetch
  * raised a guest exception or stopped the machine. */
 struct tc_block *machine_block_at(struct machine *m, gla_t eip);
+/* The block already translated for eip in the current mode, whose
+ * guest-physical address pa the caller found with a fetch walk: tries
+ * `hint` (a block pointer kept while the cache had flushed `hint_flushes`
+ * times; NULL or stale is fine), then the hash. NULL if there is none yet
+ * (no translation, no fault) or under --verify. */
+struct tc_block *machine_block_cached(struct machine *m, gla_t eip, gpa_t pa,
+				      struct tc_block *hint, uint64_t hint_flushes);
 
-/* emulate.c: run the monitor procedure for the sensitive instruction at EIP. */
-void emulate_insn(struct machine *m);
+/* emulate.c: run the monitor procedure for the sensitive instruction at EIP.
+ * Returns the block to run next if it is known without a page walk (the
+ * procedure went on to the next instruction in the same page and nothing
+ * that changes address translation happened), else NULL. */
+struct tc_block *emulate_insn(struct machine *m);
 /* Decode the guest instruction at eip for a monitor procedure. */
 bool emulate_decode(struct machine *m, gla_t eip, ZydisDecodedInstruction *in,
 		    ZydisDecodedOperand *ops);

@@ -131,6 +131,22 @@ struct tc_block *machine_block_at(struct machine *m, gla_t eip)
 	return b ? b : translate_at(m, eip);
 }
 
+struct tc_block *machine_block_cached(struct machine *m, gla_t eip, gpa_t pa,
+				      struct tc_block *hint, uint64_t hint_flushes)
+{
+	if (m->opt->verify)
+		return NULL;   /* machine_block_at checks the code hash */
+	struct tc_key key = { .pa = pa, .mode = current_mode(m->vcpu), .eip = eip };
+	struct tc_block *b = hint;
+	/* INVARIANT: a block's memory stays allocated until the next tc_flush
+	 * (invalidation only clears valid), so a hint from before one is never
+	 * dereferenced. */
+	if (!b || hint_flushes != m->tc.stats.flushes || !b->valid || b->key.pa != key.pa ||
+	    b->key.mode != key.mode || b->key.eip != key.eip)
+		b = tc_lookup(&m->tc, key);
+	return b && second_page_current(m, b) ? b : NULL;
+}
+
 /* A direct-branch exit was taken: continue at its target, chain if we may. */
 static struct tc_block *follow_branch(struct machine *m)
 {
@@ -240,8 +256,12 @@ int machine_run(struct machine *m)
 		case VCPU_EXIT_EMULATE: {
 			uint64_t io = m->stats.port_io;
 			v->eip = v->exit_eip;
-			emulate_insn(m);
+			struct tc_block *next = emulate_insn(m);
 			irq_after_emulate(m, m->stats.port_io != io);
+			/* unless an interrupt was taken just now */
+			if (next && m->stats.events_delivered == delivered && v->eip == next->eip &&
+			    current_mode(v) == next->key.mode)
+				b = next;
 			break;
 		}
 		case VCPU_EXIT_UD:

@@ -54,6 +54,9 @@ static void print_monitor(struct machine *m, FILE *out)
 		if (m->stats.emulated[i])
 			fprintf(out, "    %-16s %12llu\n", ZydisMnemonicGetString((ZydisMnemonic)i),
 				(unsigned long long)m->stats.emulated[i]);
+	fprintf(out, "  decode cache hits / missed %10llu / %llu; next block known %llu\n",
+		(unsigned long long)m->dcache.hits, (unsigned long long)m->dcache.misses,
+		(unsigned long long)m->dcache.next_hits);
 	fprintf(out, "  resumed mid-block        %12llu\n", (unsigned long long)m->stats.resumes);
 	fprintf(out, "  code-page write faults   %12llu\n", (unsigned long long)m->stats.code_write_faults);
 	fprintf(out, "  hole accesses emulated   %12llu\n", (unsigned long long)m->stats.mmio_emulated);

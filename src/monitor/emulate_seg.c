@@ -142,17 +142,12 @@ static enum emu_result op_far_ret(struct machine *m, const struct emu_insn *e)
 	return EMU_JUMPED;
 }
 
-/* LAR/LSL/VERR/VERW: may the current CPL see the descriptor of sel?
- * *la is set (non-zero *read) when the descriptor could be read at all. */
-static bool probe_desc(struct machine *m, uint16_t sel, uint32_t *lo, uint32_t *hi, gla_t *la, bool *read)
+/* LAR/LSL/VERR/VERW: may the current CPL see sel's descriptor (high dword hi)? */
+static bool probe_desc(const struct vcpu *v, uint16_t sel, uint32_t hi)
 {
-	const struct vcpu *v = m->vcpu;
-	*read = (sel & ~3u) != 0 && seg_read_desc_at(m, sel, lo, hi, la);
-	if (!*read)
-		return false;
-	uint32_t type = X86_DESC_TYPE(*hi);
-	bool conforming_code = (*hi & X86_DESC_S) && (type & X86_TYPE_CODE) && (type & X86_TYPE_EC);
-	unsigned dpl = X86_DESC_DPL(*hi);
+	uint32_t type = X86_DESC_TYPE(hi);
+	bool conforming_code = (hi & X86_DESC_S) && (type & X86_TYPE_CODE) && (type & X86_TYPE_EC);
+	unsigned dpl = X86_DESC_DPL(hi);
 	return conforming_code || (dpl >= v->cpl && dpl >= X86_SEL_RPL(sel));
 }
 
@@ -164,10 +159,16 @@ static enum emu_result op_probe(struct machine *m, const struct emu_insn *e)
 		? &e->ops[1] : &e->ops[0];
 	uint32_t sel, lo = 0, hi = 0;
 	gla_t la = 0;
-	bool read;
 	if (!emu_operand_read(m, selop, &sel))
 		return EMU_EXCEPTION;
-	bool ok = probe_desc(m, (uint16_t)sel, &lo, &hi, &la, &read);
+	sel &= 0xffff;
+	enum seg_desc got = (sel & ~3u) ? seg_read_desc_at(m, (uint16_t)sel, &lo, &hi, &la) : SEG_DESC_OUTSIDE;
+	if (got == SEG_DESC_FAULT) {   /* the table's page faulted: #PF, as on the CPU */
+		deliver_mmu_fault(m);
+		return EMU_EXCEPTION;
+	}
+	bool read = got == SEG_DESC_OK;
+	bool ok = read && probe_desc(v, (uint16_t)sel, hi);
 	uint32_t type = X86_DESC_TYPE(hi);
 	bool data_or_code = hi & X86_DESC_S;
 	if (ok && mn == ZYDIS_MNEMONIC_VERR)

@@ -61,6 +61,8 @@ void fault_handle(struct machine *m)
 		/* An inline segment load or VERR/VERW could not re-read its memoized
 		 * descriptor (the page is gone, a hole, not mapped for this CPL):
 		 * nothing has changed yet, so the monitor procedure decides. */
+		trace_event(&m->trace, TRACE_FAULT, eip, "fault", "descriptor read of an inline segment "
+			    "load/probe faulted at %#x: monitor procedure", f->guest_addr);
 		emulate_insn(m);
 		return;
 	}

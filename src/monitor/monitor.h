@@ -184,8 +184,11 @@ bool seg_load(struct machine *m, int s, uint16_t sel);
 bool seg_far_jump(struct machine *m, uint16_t sel, uint32_t eip);
 /* Read descriptor sel from the GDT/LDT into lo/hi; false if beyond the limit. */
 bool seg_read_desc(struct machine *m, uint16_t sel, uint32_t *lo, uint32_t *hi);
-/* The same, also saying at which guest-linear address the descriptor is. */
-bool seg_read_desc_at(struct machine *m, uint16_t sel, uint32_t *lo, uint32_t *hi, gla_t *la);
+/* The same, also saying at which guest-linear address the descriptor is,
+ * and telling a selector outside the table from a faulting read of it
+ * (m->mmu.last_pf; deliver_mmu_fault raises it). */
+enum seg_desc { SEG_DESC_OK, SEG_DESC_OUTSIDE, SEG_DESC_FAULT };
+enum seg_desc seg_read_desc_at(struct machine *m, uint16_t sel, uint32_t *lo, uint32_t *hi, gla_t *la);
 
 /* deliver.c */
 /* Raise exception/interrupt vec; eip must already point where delivery saves

@@ -11,7 +11,7 @@
  */
 #include "monitor.h"
 
-bool seg_read_desc_at(struct machine *m, uint16_t sel, uint32_t *lo, uint32_t *hi, gla_t *la)
+enum seg_desc seg_read_desc_at(struct machine *m, uint16_t sel, uint32_t *lo, uint32_t *hi, gla_t *la)
 {
 	const struct vcpu *v = m->vcpu;
 	uint32_t base = v->gdtr.base, limit = v->gdtr.limit;
@@ -19,24 +19,24 @@ bool seg_read_desc_at(struct machine *m, uint16_t sel, uint32_t *lo, uint32_t *h
 		base = v->ldtr.base;
 		limit = v->ldtr.seg_limit;
 		if (v->ldtr.sel == 0)
-			return false;
+			return SEG_DESC_OUTSIDE;
 	}
 	uint32_t off = sel & ~7u;
 	if (off + 7 > limit)
-		return false;
+		return SEG_DESC_OUTSIDE;
 	uint32_t d[2];
 	if (!mmu_read_gla(&m->mmu, base + off, d, 8))
-		return false;
+		return SEG_DESC_FAULT;
 	*lo = d[0];
 	*hi = d[1];
 	*la = base + off;
-	return true;
+	return SEG_DESC_OK;
 }
 
 bool seg_read_desc(struct machine *m, uint16_t sel, uint32_t *lo, uint32_t *hi)
 {
 	gla_t la;
-	return seg_read_desc_at(m, sel, lo, hi, &la);
+	return seg_read_desc_at(m, sel, lo, hi, &la) == SEG_DESC_OK;
 }
 
 /* Remember what loading sel into s produced (s is DS, ES, FS or GS). */
@@ -81,8 +81,15 @@ bool seg_load(struct machine *m, int s, uint16_t sel)
 		return true;
 	}
 	gla_t la;
-	if (!seg_read_desc_at(m, sel, &lo, &hi, &la))
+	switch (seg_read_desc_at(m, sel, &lo, &hi, &la)) {
+	case SEG_DESC_OK:
+		break;
+	case SEG_DESC_FAULT:       /* the table's page: #PF, as the CPU's implicit read raises it */
+		deliver_mmu_fault(m);
+		return false;
+	default:
 		return seg_fault(m, X86_EXC_GP, sel);
+	}
 	uint32_t type = X86_DESC_TYPE(hi);
 	unsigned dpl = X86_DESC_DPL(hi), rpl = X86_SEL_RPL(sel);
 	if (!(hi & X86_DESC_S))

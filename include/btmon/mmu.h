@@ -91,6 +91,7 @@ struct mmu_space {
 	uint32_t cr3;            /* page-directory base it shadows */
 	uint64_t last_use;       /* LRU clock */
 	uint64_t map_count;      /* host mappings made in its views */
+	uint64_t epoch;          /* moves when a mapping it had may have changed (IBT reuse) */
 	bool used;
 	struct mmu_ptcopy *pd;   /* its page directory */
 	struct mmu_ptcopy *pts;  /* MMU_SPACE_PTS page tables */
@@ -159,6 +160,11 @@ uint32_t mmu_invlpg(struct mmu *m, gla_t la);
 /* The CPL changed: returns the base of the view to use as GS base. */
 uint8_t *mmu_set_cpl(struct mmu *m, unsigned cpl);
 
+
+/* An instruction fetch at la in the current space is being remembered
+ * outside the window (an indirect-branch table entry): record the page-table
+ * entries it depends on, so a change to them moves the space's epoch. */
+void mmu_note_fetch(struct mmu *m, gla_t la);
 
 /* Walk the guest page tables for la with access kind acc (MMU_ACC_*),
  * setting A (and D for writes) as the hardware would. On a guest fault

@@ -27,6 +27,15 @@
 /* Indirect-branch table: guest EIP -> host code, indexed by the low 16 bits. */
 #define VCPU_IBT_BITS 16
 #define VCPU_IBT_SIZE (1 << VCPU_IBT_BITS)
+#ifndef __ASSEMBLER__
+/* The IBT slot of a guest EIP: the low half plus the byte-swapped high half
+ * (flag-free in translated code: mov, bswap, lea, movzx — see branch.c), so
+ * kernel functions 64 KiB apart do not share a slot. */
+static inline unsigned vcpu_ibt_index(uint32_t eip)
+{
+	return (eip + __builtin_bswap32(eip)) & (VCPU_IBT_SIZE - 1);
+}
+#endif
 
 /* Offsets translated code and the trampolines use (checked in monitor/vcpu.c). */
 #define VCPU_GPR(r)       ((r) * 4)
@@ -167,6 +176,8 @@ struct vcpu {
 		uint32_t zf;           /* the result: X86_FL_ZF or 0 */
 		uint32_t pad;
 	} verr_memo, verw_memo;
+	/* The user IBTs of address spaces that are not current (ibt_spaces.c). */
+	struct ibt_spaces *ibt_spaces;
 };
 
 /* Memo keys: the selector, the CPL it was loaded at, and a bit no empty

@@ -109,6 +109,7 @@ static struct mmu_ptcopy *pt_copy(struct mmu *m, unsigned s, gpa_t pt, uint16_t 
 		free_slot = &sp->pts[sp->next_victim];
 		sp->next_victim = (sp->next_victim + 1) % MMU_SPACE_PTS;
 		drop_region(m, s, free_slot->region);
+		sp->epoch++;
 	}
 	copy_start(m, free_slot, pt, region);
 	sp->last_pt = (unsigned)(free_slot - sp->pts);
@@ -167,6 +168,8 @@ void coherence_check(struct mmu *m, unsigned s)
 	m->stats.space_checks++;
 	if (sp->pd->pa && compare(m, sp->pd, changed, &n)) {
 		m->stats.pt_changed++;
+		if (n)
+			sp->epoch++;
 		for (unsigned i = 0; i < n; i++) {
 			drop_region(m, s, changed[i]);
 			for (unsigned k = 0; k < MMU_SPACE_PTS; k++)   /* its table is gone */
@@ -179,7 +182,16 @@ void coherence_check(struct mmu *m, unsigned s)
 		if (!c->pa || !compare(m, c, changed, &n))
 			continue;
 		m->stats.pt_changed++;
+		if (n)
+			sp->epoch++;
 		for (unsigned i = 0; i < n; i++)
 			drop_page(m, s, ((gla_t)c->region << 22) | (changed[i] << 12));
 	}
+}
+
+void mmu_note_fetch(struct mmu *m, gla_t la)
+{
+	struct walk w;
+	if (m->paging && paging_walk(m, la, 0, false, &w))
+		coherence_record(m, &w, la);
 }

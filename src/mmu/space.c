@@ -26,6 +26,7 @@ void space_reset(struct mmu *m, unsigned s)
 	view_reset(&m->views[space_view(s, true)]);
 	m->map_count -= sp->map_count < m->map_count ? sp->map_count : m->map_count;
 	sp->map_count = 0;
+	sp->epoch++;
 	coherence_forget(m, s);
 	if (s == 0)
 		memset(m->mapped_bitmap, 0, m->ram_size / MMU_FILL_RUN / 8 + 2);

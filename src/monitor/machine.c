@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
+#include "ibt_spaces.h"
 
 #define ARENA_BYTES (64u << 20)
 
@@ -66,6 +67,7 @@ static void on_block_drop(void *ctx, struct tc_block *b)
 {
 	struct machine *m = ctx;
 	vcpu_ibt_remove(m->vcpu, b->eip, b->host);
+	ibt_spaces_remove(m->vcpu, b->host);
 	for (unsigned i = 0; i < b->npages; i++)
 		if (m->tc.page_heads[b->pages[i] >> 12] == NULL)
 			mmu_unprotect_code(&m->mmu, b->pages[i]);
@@ -75,6 +77,7 @@ static void on_cache_flush(void *ctx)
 {
 	struct machine *m = ctx;
 	vcpu_ibt_flush(m->vcpu);
+	ibt_spaces_forget(m->vcpu);
 	for (uint32_t pa = 0; pa < m->mmu.ram_size; pa += BT_PAGE_SIZE)
 		if (mmu_is_code_page(&m->mmu, pa))
 			mmu_unprotect_code(&m->mmu, pa);
@@ -112,15 +115,21 @@ void machine_paging_changed(struct machine *m)
 	struct vcpu *v = m->vcpu;
 	mmu_set_paging(&m->mmu, v->cr0, v->cr3, v->cr4);
 	vcpu_ibt_flush(v);
+	ibt_spaces_forget(v);
 	machine_sync_gs(m);
 }
 
-/* CR3 write: switch to the address space's cached windows (src/mmu/space.c);
- * the IBT forgets non-global targets, as the TLB forgets non-global pages. */
+/* CR3 write: switch to the address space's cached windows (src/mmu/space.c)
+ * and its saved user IBT (ibt_spaces.c); the supervisor IBT forgets
+ * non-global targets, as the TLB forgets non-global pages. */
 void machine_cr3_changed(struct machine *m)
 {
+	unsigned from = m->mmu.cur;
+	uint64_t from_epoch = m->mmu.spaces[from].epoch;
 	mmu_set_cr3(&m->mmu, m->vcpu->cr3);
+	ibt_spaces_leave(m->vcpu, from, from_epoch);
 	vcpu_ibt_flush_nonglobal(m->vcpu);
+	ibt_spaces_enter(m->vcpu, m->mmu.cur, m->mmu.spaces[m->mmu.cur].epoch);
 	machine_sync_gs(m);
 }
 
@@ -191,7 +200,7 @@ bt_status machine_init(struct machine *m, const struct btmon_options *opt)
 
 	m->xb = malloc(sizeof(*m->xb));
 	m->vcpu = vcpu_new();
-	if (!m->xb || !m->vcpu) {
+	if (!m->xb || !m->vcpu || ibt_spaces_new(m->vcpu, MMU_SPACES) != BT_OK) {
 		s = BT_ERR_NOMEM;
 		goto fail;
 	}
@@ -238,6 +247,8 @@ fail_tc:
 fail_mmu:
 	mmu_fini(&m->mmu);
 fail:
+	if (m->vcpu)
+		ibt_spaces_free(m->vcpu);
 	vcpu_free(m->vcpu);
 	free(m->xb);
 	m->vcpu = NULL;
@@ -255,6 +266,7 @@ void machine_fini(struct machine *m)
 	board_fini(&m->board);
 	tc_fini(&m->tc);
 	mmu_fini(&m->mmu);
+	ibt_spaces_free(m->vcpu);
 	vcpu_free(m->vcpu);
 	free(m->xb);
 }

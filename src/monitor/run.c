@@ -170,8 +170,11 @@ static struct tc_block *follow_indirect(struct machine *m)
 	struct vcpu *v = m->vcpu;
 	v->eip = v->exit_eip;
 	struct tc_block *to = machine_block_at(m, v->eip);
-	if (to && m->chain && !stepping(v))
+	if (to && m->chain && !stepping(v)) {
+		if (v->cpl == 3)   /* the user IBT outlives CR3 writes (ibt_spaces.c) */
+			mmu_note_fetch(&m->mmu, to->eip);
 		vcpu_ibt_insert(v, v->cpl == 3, to->eip, to->host, mmu_is_global(&m->mmu, to->eip));
+	}
 	return to;
 }
 

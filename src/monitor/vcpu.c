@@ -158,7 +158,7 @@ void vcpu_ibt_flush_range(struct vcpu *v, gla_t base, uint32_t len)
 void vcpu_ibt_insert(struct vcpu *v, unsigned table, gla_t eip, const void *host, bool global)
 {
 	struct vcpu_ibt *t = &v->ibt[table];
-	unsigned i = eip & (VCPU_IBT_SIZE - 1);
+	unsigned i = vcpu_ibt_index(eip);
 	if (t->host[i] == (uint64_t)(uintptr_t)vcpu_ibt_empty) {
 		if (t->nfilled < IBT_FILLED_MAX)
 			t->filled[t->nfilled] = i | (global ? IBT_GLOBAL : 0);
@@ -175,7 +175,7 @@ void vcpu_ibt_insert(struct vcpu *v, unsigned table, gla_t eip, const void *host
 
 void vcpu_ibt_remove(struct vcpu *v, gla_t eip, const void *host)
 {
-	unsigned i = eip & (VCPU_IBT_SIZE - 1);
+	unsigned i = vcpu_ibt_index(eip);
 	for (unsigned k = 0; k < 2; k++)
 		if (v->ibt[k].host[i] == (uint64_t)(uintptr_t)host)
 			ibt_clear_slot(&v->ibt[k], i);

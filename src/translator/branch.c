@@ -12,7 +12,8 @@
  *     jmp  [r15+exit_tramp]
  * Indirect branches load the target into r14d and look it up in the
  * VirtualCPU's indirect-branch table without touching flags:
- *     movzx r13d, r14w                    ; index
+ *     mov r13d, r14d ; bswap r13d ; lea r13d, [r13 + r14] ; movzx r13d, r13w
+ *                                         ; index: vcpu_ibt_index(EIP)
  *     mov   r12d, [r15 + r13*4 + ibt[t].neg]  ; -(cached guest EIP); t: CPL 3 or not
  *     lea   r12d, [r12 + r14]             ; 0 iff it is ours
  *     xchg  rcx, r12 ; jrcxz hit ; xchg rcx, r12 ; <exit INDIRECT>
@@ -238,7 +239,12 @@ void emit_ibt_lookup(struct xctx *x)
 	static const uint8_t movzx[2] = { 0x0f, 0xb7 }, xchg = 0x87;
 	struct emit *e = &x->e;
 	unsigned t = (x->env->mode & TC_MODE_CPL_MASK) == 3;   /* the user or supervisor table */
-	x64_rr_insn(e, 0, movzx, 2, H_R13, H_R14);
+	x64_mov_rr32(e, H_R13, H_R14);
+	e8(e, 0x41);                      /* bswap r13d */
+	e8(e, 0x0f);
+	e8(e, 0xcd);
+	x64_lea(e, 0, H_R13, (struct x64_mem){ .base = H_R13, .index = H_R14 });
+	x64_rr_insn(e, 0, movzx, 2, H_R13, H_R13);
 	x64_mov_load32(e, 0, H_R12, (struct x64_mem){ .base = H_VCPU, .index = H_R13, .scale = 2,
 		.disp = VOFF(ibt[t].neg) });
 	x64_lea(e, 0, H_R12, (struct x64_mem){ .base = H_R12, .index = H_R14 });

@@ -29,11 +29,10 @@
  *   xchg rcx,r13 ; jrcxz HIT ; jmp MISS
  * HIT: xchg rcx,r13
  *   load:  seg[s] = memo.seg (two 8-byte moves), seg_base[s] = its base,
- *          pop: lea esp,[rsp+n]
+ *          [pop: lea esp,[rsp+n]] ; jmp DONE
+ *          NUL: xchg rcx,r12 ; seg[s].sel = 0, .flags = 0 (as seg_load) [; lea esp]
+ *          DONE:
  *   probe: pushfq on the VirtualCPU scratch stack, ZF := memo.zf, popfq
- *   load: jmp DONE
- * NUL: xchg rcx,r12 ; seg[s].sel = 0, .flags = 0 (as seg_load) [; lea esp]
- * DONE:
  *
  * K is the CPL the block runs at with VCPU_MEMO_VALID, so an empty (zeroed)
  * memo never matches. Guest flags: only MOVZX, MOV, NOT, LEA, XCHG and JRCXZ

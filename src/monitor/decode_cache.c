@@ -37,10 +37,19 @@ void dcache_clear(struct dcache *c)
 	}
 }
 
+/* memcmp for a few bytes, without a call into libc. */
+static bool same_bytes(const uint8_t *a, const uint8_t *b, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 struct dcache_entry *dcache_lookup(struct dcache *c, gla_t eip, const uint8_t *code, uint32_t avail)
 {
 	struct dcache_entry *d = slot_of(c, eip);
-	if (d->len != 0 && d->eip == eip && d->len <= avail && memcmp(d->bytes, code, d->len) == 0) {
+	if (d->len != 0 && d->eip == eip && d->len <= avail && same_bytes(d->bytes, code, d->len)) {
 		c->hits++;
 		return d;
 	}

@@ -38,6 +38,11 @@ static bool g_timer_ok;
 static uint64_t g_armed = UINT64_MAX;   /* deadline the timer is set for */
 static atomic_uint g_timer_gen;         /* bumped by every timer signal */
 static int g_prot[2] = { -1, -1 };      /* current protection of the poll pages */
+/* The PIC's INTR as irq_update_poll last saw it. INVARIANT: device state
+ * changes only in irq_service/irq_halt (clocks, console input, interrupt
+ * acknowledge) and by port I/O, which irq_after_emulate follows with
+ * irq_service; all of them end in irq_update_poll, which refreshes it. */
+static bool g_intr;
 
 static atomic_int g_status_wanted;
 
@@ -155,6 +160,7 @@ void irq_update_poll(struct machine *m)
 	struct vcpu *v = m->vcpu;
 	bool intr = board_intr(&m->board);
 	unsigned gen;
+	g_intr = intr;
 	do {   /* a timer signal in between changes the pages behind g_prot's back: redo */
 		gen = atomic_load(&g_timer_gen);
 		bool kick = atomic_load(&g_kick), urgent = atomic_load(&g_status_wanted);
@@ -217,8 +223,11 @@ void irq_after_emulate(struct machine *m, bool port_io)
 		irq_service(m);   /* device state or deadlines may have changed */
 		return;
 	}
-	take_interrupt(m);        /* IRET, POPF, STI... may have set IF */
-	irq_update_poll(m);
+	/* No device ran and no port was touched since the last irq_update_poll:
+	 * INTR is still g_intr and the poll pages still show it. Only a new
+	 * IF=1 (IRET, POPF, STI...) lets an interrupt in now. */
+	if (m->vcpu->vif && g_intr && take_interrupt(m))
+		irq_update_poll(m);
 }
 
 void irq_halt(struct machine *m)

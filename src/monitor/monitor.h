@@ -29,6 +29,10 @@ uint32_t vcpu_enter(struct vcpu *v, const void *host_code);
 void vcpu_exit_common(void);
 void vcpu_fault_exit(void);
 void vcpu_ibt_empty(void);
+/* Make v->fxsave whole: an exit saves only XMM0-15 and MXCSR and leaves the
+ * guest's x87 state in the registers (switch.S). Call before reading or
+ * writing v->fxsave; machine_run does on return and before a reset. */
+void vcpu_fpu_sync(struct vcpu *v);
 void vcpu_enter_end(void);     /* labels: the ends of the trampolines */
 void vcpu_exit_end(void);
 

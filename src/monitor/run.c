@@ -217,6 +217,7 @@ int machine_run(struct machine *m)
 				machine_stop(m, 0, false, "guest reset the machine; -no-reboot: exiting");
 				break;
 			}
+			vcpu_fpu_sync(v);   /* the reset writes a fresh x87/SSE image */
 			if (machine_reset(m) != 0)
 				break;
 			b = NULL;
@@ -234,7 +235,8 @@ int machine_run(struct machine *m)
 			if (!b)
 				continue;
 			b->execs++;
-			trace_exec(&m->trace, b);
+			if (trace_on(&m->trace, TRACE_EXEC))
+				trace_exec(&m->trace, b);
 			entry = b->host;
 		}
 		bool step = stepping(v) && !v->resume_rip;
@@ -284,5 +286,6 @@ int machine_run(struct machine *m)
 		if (step && reason != VCPU_EXIT_POLL)
 			single_step_trap(m, delivered, &b);
 	}
+	vcpu_fpu_sync(v);   /* callers (the harness) read v->fxsave */
 	return m->exit_status;
 }

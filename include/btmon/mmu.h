@@ -121,6 +121,10 @@ struct mmu {
 	uint64_t max_map_count;  /* the host limit (after raising it, if root) */
 	uint64_t max_map_count_was; /* ... and before */
 	struct mmu_pf last_pf;
+	/* The monitor's own TLB (mmu_translate): linear page + access kind →
+	 * physical page, flushed with the windows' TLB semantics (CR3 writes,
+	 * INVLPG, paging changes). tag = page | acc | 1; 0 = empty. */
+	struct { uint32_t tag, pa; } stlb[64];
 	struct mmu_stats stats;
 };
 /* Create RAM (ram_bytes, rounded up to 4 KiB) and the window. */

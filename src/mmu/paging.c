@@ -101,8 +101,22 @@ bool paging_walk(struct mmu *m, gla_t la, unsigned acc, bool set_ad, struct walk
 	return true;
 }
 
+#define STLB_SIZE BT_ARRAY_SIZE(((struct mmu *)0)->stlb)
+
+void mmu_stlb_flush(struct mmu *m)
+{
+	memset(m->stlb, 0, sizeof(m->stlb));
+}
+
 bool mmu_translate(struct mmu *m, gla_t la, unsigned acc, gpa_t *pa)
 {
+	acc &= MMU_ACC_WRITE | MMU_ACC_USER;   /* a fetch checks what a read does */
+	uint32_t tag = (la & BT_PAGE_MASK) | (acc << 1) | 1u;
+	unsigned i = (la >> 12) % STLB_SIZE;
+	if (m->paging && m->stlb[i].tag == tag) {
+		*pa = m->stlb[i].pa | (la & (BT_PAGE_SIZE - 1));
+		return true;
+	}
 	struct walk w;
 	if (!paging_walk(m, la, acc, true, &w))
 		return false;
@@ -110,6 +124,10 @@ bool mmu_translate(struct mmu *m, gla_t la, unsigned acc, gpa_t *pa)
 		m->last_pf.la = la;
 		m->last_pf.err = 0xffffffffu;   /* mapped, but no RAM there */
 		return false;
+	}
+	if (m->paging) {   /* the walk set A (and D for a write): later hits need not */
+		m->stlb[i].tag = tag;
+		m->stlb[i].pa = w.pa & BT_PAGE_MASK;
 	}
 	*pa = w.pa;
 	return true;

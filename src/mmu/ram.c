@@ -103,6 +103,19 @@ void mmu_fini(struct mmu *m)
 	m->ram_fd = -1;
 }
 
+/* Most monitor accesses are a descriptor or a few stack dwords: a byte loop
+ * beats the `rep movs` the compiler inlines for a variable-size memcpy
+ * (measured: it was a third of an INT 0x80 + IRET round trip). */
+static inline void copy_bytes(uint8_t *dst, const uint8_t *src, uint32_t len)
+{
+	if (len > 64) {
+		memcpy(dst, src, len);
+		return;
+	}
+	for (uint32_t i = 0; i < len; i++)
+		dst[i] = src[i];
+}
+
 bool mmu_copy_from_gla(struct mmu *m, gla_t la, void *buf, uint32_t len, unsigned acc)
 {
 	uint8_t *dst = buf;
@@ -113,7 +126,7 @@ bool mmu_copy_from_gla(struct mmu *m, gla_t la, void *buf, uint32_t len, unsigne
 		gpa_t pa;
 		if (!mmu_translate(m, la, acc & ~MMU_ACC_WRITE, &pa))
 			return false;
-		memcpy(dst, m->ram + pa, chunk);
+		copy_bytes(dst, m->ram + pa, chunk);
 		dst += chunk;
 		la += chunk;
 		len -= chunk;
@@ -142,7 +155,7 @@ bool mmu_copy_to_gla(struct mmu *m, gla_t la, const void *buf, uint32_t len, uns
 			return false;
 		if (mmu_is_code_page(m, pa) && on_code_write)
 			on_code_write(ctx, pa & BT_PAGE_MASK);
-		memcpy(m->ram + pa, src, chunk);
+		copy_bytes(m->ram + pa, src, chunk);
 		src += chunk;
 		la += chunk;
 		len -= chunk;

@@ -104,6 +104,7 @@ void mmu_check_budget(struct mmu *m)
 
 void mmu_set_paging(struct mmu *m, uint32_t cr0, uint32_t cr3, uint32_t cr4)
 {
+	mmu_stlb_flush(m);
 	bool paging = cr0 & X86_CR0_PG, wp = cr0 & X86_CR0_WP, pse = cr4 & X86_CR4_PSE;
 	if (paging != m->paging || wp != m->wp || pse != m->pse || !m->spaces[m->cur].used) {
 		m->paging = paging;
@@ -126,6 +127,7 @@ void mmu_set_cr3(struct mmu *m, uint32_t cr3)
 {
 	m->cr3 = cr3;
 	m->stats.cr3_writes++;
+	mmu_stlb_flush(m);
 	if (!m->paging)
 		return;
 	select_space(m, cr3 & X86_PTE_FRAME);
@@ -136,6 +138,7 @@ uint32_t mmu_invlpg(struct mmu *m, gla_t la)
 {
 	uint32_t span = BT_PAGE_SIZE;
 	m->stats.invlpgs++;
+	mmu_stlb_flush(m);   /* 64 entries: cheaper than finding a 4 MiB page's */
 	for (unsigned user = 0; user < 2; user++) {
 		struct mmu_view *v = &m->views[space_view(m->cur, user)];
 		gpa_t pa;

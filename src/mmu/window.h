@@ -43,6 +43,9 @@ struct walk {
  * m->last_pf; without it the walk has no side effects. */
 bool paging_walk(struct mmu *m, gla_t la, unsigned acc, bool set_ad, struct walk *w);
 
+/* paging.c: forget the monitor's own TLB. */
+void mmu_stlb_flush(struct mmu *m);
+
 /* space.c: the window cache. Views of space s: */
 static inline unsigned space_view(unsigned s, bool user)
 {

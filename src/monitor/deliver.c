@@ -23,11 +23,33 @@ static bool push32(struct machine *m, uint32_t *esp, uint32_t val)
 	return mmu_write_gla(&m->mmu, *esp, &val, 4, machine_code_written, m);
 }
 
-static bool pop32(struct machine *m, uint32_t *esp, uint32_t *val)
+/* Push n dwords (frame[0] first, so it ends up highest) below *esp. One
+ * write when they share a page (a fault then writes nothing, as the per-dword
+ * pushes would not have either: all of them fault on that page); else dword
+ * by dword, so a fault reports the address of the first push that faulted. */
+static bool push_frame(struct machine *m, uint32_t *esp, const uint32_t *frame, unsigned n)
 {
-	if (!mmu_read_gla(&m->mmu, *esp, val, 4))
+	uint32_t top = *esp, bottom = top - 4 * n, buf[6];
+	if (((bottom ^ (top - 1)) & BT_PAGE_MASK) == 0) {
+		for (unsigned i = 0; i < n; i++)
+			buf[n - 1 - i] = frame[i];
+		if (mmu_write_gla(&m->mmu, bottom, buf, 4 * n, machine_code_written, m)) {
+			*esp = bottom;
+			return true;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (!push32(m, esp, frame[i]))
+			return false;
+	return true;
+}
+
+/* Read n dwords at *esp upwards and advance it. */
+static bool pop_frame(struct machine *m, uint32_t *esp, uint32_t *frame, unsigned n)
+{
+	if (!mmu_read_gla(&m->mmu, *esp, frame, 4 * n))
 		return false;
-	*esp += 4;
+	*esp += 4 * n;
 	return true;
 }
 
@@ -95,11 +117,19 @@ static int deliver_once(struct machine *m, unsigned vec, bool has_err, uint32_t 
 			return nested(X86_EXC_TS, (v->tr.sel & 0xfffcu) | ext);
 		new_ss = tss[2] & 0xffff;
 		esp = tss[1];
-		if (!push32(m, &esp, old_ss) || !push32(m, &esp, v->gpr[X86_ESP]))
-			return push_fault(m, ext);
 	}
-	if (!push32(m, &esp, eflags) || !push32(m, &esp, old_cs) || !push32(m, &esp, v->eip) ||
-	    (has_err && !push32(m, &esp, err)))
+	uint32_t frame[6];
+	unsigned n = 0;
+	if (inner) {
+		frame[n++] = old_ss;
+		frame[n++] = v->gpr[X86_ESP];
+	}
+	frame[n++] = eflags;
+	frame[n++] = old_cs;
+	frame[n++] = v->eip;
+	if (has_err)
+		frame[n++] = err;
+	if (!push_frame(m, &esp, frame, n))
 		return push_fault(m, ext);
 	if (inner) {                  /* SS is checked against the new CPL */
 		unsigned saved = v->cpl;
@@ -223,23 +253,53 @@ void deliver_software_int(struct machine *m, unsigned vec, uint32_t next_eip)
 	}
 }
 
+/* IRET could not read its frame: #PF for a page fault, #SS(0) without RAM. */
+static bool iret_stack_fault(struct machine *m)
+{
+	const struct mmu_pf *pf = &m->mmu.last_pf;
+	if (pf->err == 0xffffffffu) {
+		deliver_exception(m, X86_EXC_SS, true, 0);
+	} else {
+		m->vcpu->cr2 = pf->la;
+		deliver_exception(m, X86_EXC_PF, true, pf->err);
+	}
+	return false;
+}
+
+/* Returning to an outer level: data segments the new CPL may not use become
+ * null (SDM Vol. 2A, IRET: "RETURN-TO-OUTER-PRIVILEGE-LEVEL"). */
+static void null_inner_segments(struct vcpu *v, unsigned cpl)
+{
+	static const int segs[] = { X86_ES, X86_DS, X86_FS, X86_GS };
+	for (size_t i = 0; i < BT_ARRAY_SIZE(segs); i++) {
+		struct vcpu_seg *sg = &v->seg[segs[i]];
+		uint32_t type = (sg->flags >> 8) & 0xf;
+		bool conforming_code = (type & X86_TYPE_CODE) && (type & X86_TYPE_EC);
+		if ((sg->sel & ~3u) && !conforming_code && X86_DESC_DPL(sg->flags) < cpl) {
+			sg->sel = 0;
+			sg->flags = 0;
+		}
+	}
+}
+
 bool deliver_iret(struct machine *m)
 {
 	struct vcpu *v = m->vcpu;
-	uint32_t esp = v->gpr[X86_ESP], eip, cs, fl;
-	if (!pop32(m, &esp, &eip) || !pop32(m, &esp, &cs) || !pop32(m, &esp, &fl)) {
-		deliver_exception(m, X86_EXC_SS, true, 0);
-		return false;
-	}
+	uint32_t esp = v->gpr[X86_ESP], f[3], outer[2];
+	if (!pop_frame(m, &esp, f, 3))
+		return iret_stack_fault(m);
+	uint32_t eip = f[0], cs = f[1], fl = f[2];
 	if (fl & X86_FL_NT) {
 		machine_stop(m, 1, true, "IRET with NT set (task return) is not supported");
 		return false;
 	}
 	unsigned rpl = cs & 3, old_cpl = v->cpl;
 	uint32_t new_esp = 0, new_ss = 0;
-	if (rpl > old_cpl && (!pop32(m, &esp, &new_esp) || !pop32(m, &esp, &new_ss))) {
-		deliver_exception(m, X86_EXC_SS, true, 0);
-		return false;
+	if (rpl > old_cpl) {
+		if (!pop_frame(m, &esp, outer, 2))
+			return iret_stack_fault(m);
+		new_esp = outer[0];
+		new_ss = outer[1];
 	}
 	if (rpl < old_cpl) {
 		deliver_exception(m, X86_EXC_GP, true, cs & 0xfffc);
@@ -260,6 +320,8 @@ bool deliver_iret(struct machine *m)
 	}
 	v->seg[X86_CS].sel = (uint16_t)cs;
 	v->seg[X86_CS].flags = hi & 0x00f0ff00u;
+	if (rpl > old_cpl)
+		null_inner_segments(v, rpl);
 	vcpu_set_eflags(v, newfl);
 	v->gpr[X86_ESP] = rpl > old_cpl ? new_esp : esp;
 	v->eip = eip;

@@ -237,6 +237,18 @@ static void user_sysenter(void)
 	USER_EXIT();
 }
 
+/* IRET to CPL 3 nulls data segment registers whose DPL is below 3. */
+static volatile uint32_t user_fs_seen = 0xffff, user_gs_seen = 0xffff;
+
+static void user_segs(void)
+{
+	uint32_t fs, gs;
+	__asm__ volatile("movl %%fs, %0\n\tmovl %%gs, %1" : "=r"(fs), "=r"(gs));
+	user_fs_seen = fs;
+	user_gs_seen = gs;
+	USER_EXIT();
+}
+
 static void setup(void)
 {
 	tss.ss0 = SEL_KDATA;
@@ -284,6 +296,13 @@ int guest_main(uint32_t magic, const void *info)
 
 	run_user(user_privileged);
 	check_privileged();
+
+	__asm__ volatile("movl %0, %%fs\n\tmovl %1, %%gs" : : "r"(SEL_KDATA), "r"(SEL_UDATA));
+	run_user(user_segs);
+	__asm__ volatile("movl %0, %%fs\n\tmovl %0, %%gs" : : "r"(SEL_KDATA));
+	CHECK(user_fs_seen == 0 && user_gs_seen == SEL_UDATA,
+	      "IRET to CPL 3 nulls FS holding a DPL 0 selector, keeps GS with 0x2b (FS 0x%x, GS 0x%x)",
+	      user_fs_seen, user_gs_seen);
 
 	outb(0x43, 0x34);                         /* PIT channel 0, mode 2, ~1 kHz */
 	outb(0x40, 1193 & 0xff);

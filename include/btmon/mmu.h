@@ -33,6 +33,7 @@ struct mmu_stats {
 	uint64_t space_evictions;/* spaces emptied for another CR3 (LRU) or the budget */
 	uint64_t budget_resets;  /* the current space emptied to stay under vm.max_map_count */
 	uint64_t invlpgs;
+	uint64_t prefills;       /* pages mapped at IRET after the guest's #PF handler */
 	uint64_t space_checks;   /* cached spaces checked against their page tables */
 	uint64_t pt_changed;     /* page-table pages found changed by a check */
 	uint64_t pt_dropped;     /* shadow mappings dropped because their PDE/PTE changed */
@@ -121,6 +122,10 @@ struct mmu {
 	uint64_t max_map_count;  /* the host limit (after raising it, if root) */
 	uint64_t max_map_count_was; /* ... and before */
 	struct mmu_pf last_pf;
+	/* The last window fault that was the guest's #PF: after the guest's
+	 * handler IRETs, mmu_prefill maps it if the tables now allow it, saving
+	 * the host fault of the retried access. */
+	struct { gla_t la; bool write, valid; } prefill;
 	/* The monitor's own TLB (mmu_translate): linear page + access kind →
 	 * physical page, flushed with the windows' TLB semantics (CR3 writes,
 	 * INVLPG, paging changes). tag = page | acc | 1; 0 = empty. */
@@ -165,6 +170,10 @@ uint32_t mmu_invlpg(struct mmu *m, gla_t la);
 uint8_t *mmu_set_cpl(struct mmu *m, unsigned cpl);
 
 
+/* IRET (deliver.c): map the page of the last guest #PF if the guest's
+ * handler made it accessible, so the faulting access does not fault again on
+ * the host. Sets A/D as the retried access will; a no-op if it would fault. */
+void mmu_prefill(struct mmu *m);
 /* An instruction fetch at la in the current space is being remembered
  * outside the window (an indirect-branch table entry): record the page-table
  * entries it depends on, so a change to them moves the space's epoch. */

@@ -100,6 +100,9 @@ enum mmu_fault_kind shadow_fill(struct mmu *m, gla_t la, bool write)
 	struct walk w;
 	if (!paging_walk(m, la, acc, true, &w)) {
 		m->stats.guest_pf++;
+		m->prefill.la = la;
+		m->prefill.write = write;
+		m->prefill.valid = true;
 		return MMU_FAULT_GUEST_PF;
 	}
 	if (w.pa >= m->ram_size) {
@@ -114,6 +117,30 @@ enum mmu_fault_kind shadow_fill(struct mmu *m, gla_t la, bool write)
 	if (write && view_lookup(&m->views[view], la, &old))
 		m->stats.dirty_upgrades++;
 	return shadow_map(m, view, la, &w) ? MMU_FAULT_FILLED : MMU_FAULT_BAD;
+}
+
+void mmu_prefill(struct mmu *m)
+{
+	if (!m->prefill.valid || !m->paging)
+		return;
+	m->prefill.valid = false;
+	gla_t la = m->prefill.la;
+	bool write = m->prefill.write;
+	unsigned acc = (write ? MMU_ACC_WRITE : 0) | (m->cpl == 3 ? MMU_ACC_USER : 0);
+	struct walk w;
+	gpa_t pa;
+	if (!paging_walk(m, la, acc, false, &w) || w.pa >= m->ram_size ||
+	    view_lookup(&m->views[mmu_cur_view(m)], la, &pa))
+		return;
+	/* Only if the access will not change the entry: no A or D bit may be
+	 * set for an access the guest might not make after all. */
+	uint32_t e = w.span == BT_PAGE_SIZE ? w.pte : w.pde;
+	uint32_t need = X86_PTE_A | (write ? X86_PTE_D : 0);
+	if ((e & need) != need || (w.span == BT_PAGE_SIZE && !(w.pde & X86_PTE_A)))
+		return;
+	mmu_check_budget(m);
+	if (shadow_fill(m, la, write) == MMU_FAULT_FILLED)
+		m->stats.prefills++;
 }
 
 enum mmu_fault_kind mmu_fault_classify(struct mmu *m, uint64_t la, bool write)

@@ -325,5 +325,6 @@ bool deliver_iret(struct machine *m)
 	vcpu_set_eflags(v, newfl);
 	v->gpr[X86_ESP] = rpl > old_cpl ? new_esp : esp;
 	v->eip = eip;
+	mmu_prefill(&m->mmu);   /* back from a #PF handler: map what it mapped */
 	return true;
 }

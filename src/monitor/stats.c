@@ -81,8 +81,9 @@ static void print_monitor(struct machine *m, FILE *out)
 		(unsigned long long)m->mmu.map_budget, (unsigned long long)m->mmu.max_map_count,
 		m->mmu.max_map_count != m->mmu.max_map_count_was ? " (raised from the host's default: root)" : "",
 		(unsigned long long)m->mmu.stats.budget_resets);
-	fprintf(out, "  guest page faults        %12llu, dirty-bit upgrades %llu\n",
-		(unsigned long long)m->mmu.stats.guest_pf, (unsigned long long)m->mmu.stats.dirty_upgrades);
+	fprintf(out, "  guest page faults        %12llu, dirty-bit upgrades %llu, mapped at IRET %llu\n",
+		(unsigned long long)m->mmu.stats.guest_pf, (unsigned long long)m->mmu.stats.dirty_upgrades,
+		(unsigned long long)m->mmu.stats.prefills);
 }
 
 static void print_io(struct machine *m, FILE *out)

@@ -318,6 +318,30 @@ START_TEST(test_space_budget_evicts_other_spaces_first)
 }
 END_TEST
 
+START_TEST(test_prefill_maps_what_the_handler_mapped)
+{
+	two_spaces();
+	put32(PT_A, 0);                                /* not present: the guest's #PF */
+	ck_assert_int_eq(mmu_fault_classify(&m, VA, true), MMU_FAULT_GUEST_PF);
+	const uint32_t f = X86_PTE_P | X86_PTE_W | X86_PTE_U;
+	put32(PT_A, PAGE1 | f);                        /* handler: no A/D yet */
+	mmu_prefill(&m);
+	ck_assert(read_faults(m.window + VA));          /* would have set A: left alone */
+	uint32_t pte;
+	memcpy(&pte, m.ram + PT_A, 4);
+	ck_assert_uint_eq(pte, PAGE1 | f);
+	ck_assert_int_eq(mmu_fault_classify(&m, VA, true), MMU_FAULT_FILLED);   /* the retry */
+	mmu_set_cr3(&m, PD_A);
+	put32(PT_A + 4, 0);
+	ck_assert_int_eq(mmu_fault_classify(&m, VA + BT_PAGE_SIZE, true), MMU_FAULT_GUEST_PF);
+	put32(PT_A + 4, PAGE2 | f | X86_PTE_A | X86_PTE_D);   /* Linux maps anonymous pages A|D */
+	mmu_prefill(&m);
+	ck_assert(!write_faults(m.window + VA + BT_PAGE_SIZE));
+	ck_assert_uint_eq(window32(VA + BT_PAGE_SIZE), 0x22222222);
+	ck_assert_uint_eq(m.stats.prefills, 1);
+}
+END_TEST
+
 static Suite *mmu_suite(void)
 {
 	Suite *s = suite_create("mmu");
@@ -349,6 +373,7 @@ static Suite *mmu_suite(void)
 	tcase_add_test(sp, test_space_accessed_bit_clear_keeps_mapping);
 	tcase_add_test(sp, test_space_lru_eviction);
 	tcase_add_test(sp, test_space_budget_evicts_other_spaces_first);
+	tcase_add_test(sp, test_prefill_maps_what_the_handler_mapped);
 	suite_add_tcase(s, sp);
 	return s;
 }

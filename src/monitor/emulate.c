@@ -20,14 +20,30 @@ bool emulate_decode(struct machine *m, gla_t eip, ZydisDecodedInstruction *in,
 	return n > 0 && ZYAN_SUCCESS(ZydisDecoderDecodeFull(&m->dec, buf, n, in, ops));
 }
 
+/* Zydis numbers the registers a 32-bit guest has in runs, in encoding order
+ * (EnumRegister.h): AL..BH, AX..DI, EAX..EDI, ES..GS. These helpers keep
+ * the exit path out of ZydisRegisterGetClass/GetId, which are library calls. */
+static inline bool reg_in(ZydisRegister r, ZydisRegister first, ZydisRegister last)
+{
+	return r >= first && r <= last;
+}
+
+/* The GPR a 16- or 32-bit address register names (its ID). */
+static inline uint32_t addr_reg(const struct vcpu *v, ZydisRegister r)
+{
+	if (reg_in(r, ZYDIS_REGISTER_EAX, ZYDIS_REGISTER_EDI))
+		return v->gpr[r - ZYDIS_REGISTER_EAX];
+	return v->gpr[ZydisRegisterGetId(r)];
+}
+
 gla_t emulate_ea(struct machine *m, const ZydisDecodedOperand *op)
 {
 	const struct vcpu *v = m->vcpu;
 	uint32_t a = (uint32_t)op->mem.disp.value;
 	if (op->mem.base != ZYDIS_REGISTER_NONE)
-		a += v->gpr[ZydisRegisterGetId(op->mem.base)];
+		a += addr_reg(v, op->mem.base);
 	if (op->mem.index != ZYDIS_REGISTER_NONE)
-		a += v->gpr[ZydisRegisterGetId(op->mem.index)] * (op->mem.scale ? op->mem.scale : 1);
+		a += addr_reg(v, op->mem.index) * (op->mem.scale ? op->mem.scale : 1);
 	if (op->mem.segment == ZYDIS_REGISTER_FS)
 		a += v->seg[X86_FS].base;
 	else if (op->mem.segment == ZYDIS_REGISTER_GS)
@@ -37,29 +53,32 @@ gla_t emulate_ea(struct machine *m, const ZydisDecodedOperand *op)
 
 uint32_t emu_reg_read(const struct vcpu *v, ZydisRegister r)
 {
-	int id = ZydisRegisterGetId(r);
-	switch (ZydisRegisterGetClass(r)) {
-	case ZYDIS_REGCLASS_GPR32: return v->gpr[id];
-	case ZYDIS_REGCLASS_GPR16: return v->gpr[id] & 0xffff;
-	case ZYDIS_REGCLASS_GPR8:  return id < 4 ? v->gpr[id] & 0xff : (v->gpr[id - 4] >> 8) & 0xff;
-	case ZYDIS_REGCLASS_SEGMENT: return v->seg[id].sel;
-	default: return 0;
+	if (reg_in(r, ZYDIS_REGISTER_EAX, ZYDIS_REGISTER_EDI))
+		return v->gpr[r - ZYDIS_REGISTER_EAX];
+	if (reg_in(r, ZYDIS_REGISTER_AX, ZYDIS_REGISTER_DI))
+		return v->gpr[r - ZYDIS_REGISTER_AX] & 0xffff;
+	if (reg_in(r, ZYDIS_REGISTER_AL, ZYDIS_REGISTER_BH)) {
+		unsigned id = r - ZYDIS_REGISTER_AL;
+		return id < 4 ? v->gpr[id] & 0xff : (v->gpr[id - 4] >> 8) & 0xff;
 	}
+	if (reg_in(r, ZYDIS_REGISTER_ES, ZYDIS_REGISTER_GS))
+		return v->seg[r - ZYDIS_REGISTER_ES].sel;
+	return 0;
 }
 
 void emu_reg_write(struct vcpu *v, ZydisRegister r, uint32_t val)
 {
-	int id = ZydisRegisterGetId(r);
-	switch (ZydisRegisterGetClass(r)) {
-	case ZYDIS_REGCLASS_GPR32: v->gpr[id] = val; break;
-	case ZYDIS_REGCLASS_GPR16: v->gpr[id] = (v->gpr[id] & 0xffff0000u) | (val & 0xffff); break;
-	case ZYDIS_REGCLASS_GPR8:
+	if (reg_in(r, ZYDIS_REGISTER_EAX, ZYDIS_REGISTER_EDI)) {
+		v->gpr[r - ZYDIS_REGISTER_EAX] = val;
+	} else if (reg_in(r, ZYDIS_REGISTER_AX, ZYDIS_REGISTER_DI)) {
+		uint32_t *g = &v->gpr[r - ZYDIS_REGISTER_AX];
+		*g = (*g & 0xffff0000u) | (val & 0xffff);
+	} else if (reg_in(r, ZYDIS_REGISTER_AL, ZYDIS_REGISTER_BH)) {
+		unsigned id = r - ZYDIS_REGISTER_AL;
 		if (id < 4)
 			v->gpr[id] = (v->gpr[id] & ~0xffu) | (val & 0xff);
 		else
 			v->gpr[id - 4] = (v->gpr[id - 4] & ~0xff00u) | ((val & 0xff) << 8);
-		break;
-	default: break;
 	}
 }
 
@@ -369,6 +388,11 @@ static struct fetch_ctx fetch_ctx_of(const struct vcpu *v)
 	return (struct fetch_ctx){ v->cr0, v->cr3, v->cr4, v->cpl };
 }
 
+static bool fetch_ctx_same(struct fetch_ctx a, struct fetch_ctx b)
+{
+	return ((a.cr0 ^ b.cr0) | (a.cr3 ^ b.cr3) | (a.cr4 ^ b.cr4) | (a.cpl ^ b.cpl)) == 0;
+}
+
 /*
  * After a procedure that went on to the next instruction: its block, if the
  * walk that fetched this instruction still tells where it is (same page; no
@@ -379,9 +403,8 @@ static struct fetch_ctx fetch_ctx_of(const struct vcpu *v)
 static struct tc_block *next_block(struct machine *m, struct dcache_entry *d, gla_t eip, gpa_t pa,
 				   struct fetch_ctx before)
 {
-	struct fetch_ctx now = fetch_ctx_of(m->vcpu);
 	gla_t next = eip + d->len;
-	if (memcmp(&now, &before, sizeof(now)) != 0 || d->e.in.mnemonic == ZYDIS_MNEMONIC_INVLPG ||
+	if (!fetch_ctx_same(fetch_ctx_of(m->vcpu), before) || d->e.in.mnemonic == ZYDIS_MNEMONIC_INVLPG ||
 	    ((next ^ eip) & BT_PAGE_MASK))
 		return NULL;
 	struct tc_block *b = machine_block_cached(m, next, pa + d->len, d->next, d->next_flushes);
@@ -390,6 +413,15 @@ static struct tc_block *next_block(struct machine *m, struct dcache_entry *d, gl
 	d->next = b;
 	d->next_flushes = m->tc.stats.flushes;
 	return b;
+}
+
+static __attribute__((noinline, cold)) void stop_unsupported(struct machine *m, const struct emu_insn *e,
+							      gla_t eip)
+{
+	char text[96];
+	emu_format(m, e, text, sizeof(text));
+	machine_stop(m, 1, true, "guest instruction '%s' at 0x%08x is not supported by btmon yet",
+		     text, eip);
 }
 
 struct tc_block *emulate_insn(struct machine *m)
@@ -402,10 +434,7 @@ struct tc_block *emulate_insn(struct machine *m)
 		return NULL;
 	m->stats.emulated[d->e.in.mnemonic]++;
 	if (!d->fn) {
-		char text[96];
-		emu_format(m, &d->e, text, sizeof(text));
-		machine_stop(m, 1, true, "guest instruction '%s' at 0x%08x is not supported by btmon yet",
-			     text, eip);
+		stop_unsupported(m, &d->e, eip);
 		return NULL;
 	}
 	/* INVARIANT: no monitor procedure decodes through the cache, so d

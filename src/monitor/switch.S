@@ -32,6 +32,11 @@
  */
 #include "btmon/vcpu.h"
 
+/* RFLAGS bits (x86.h, which is not assembler-safe). */
+#define FL_ARITH 0x8d5          /* OF SF ZF AF PF CF */
+#define FL_FIXED 0x2
+#define FL_IF    0x200
+
 /* FXSAVE image offsets (SDM Vol. 1 §10.5.1). */
 #define FX_MXCSR 24
 #define FX_XMM(i) (160 + 16 * (i))
@@ -81,9 +86,28 @@ vcpu_enter:
 	ldmxcsr	VCPU_FXSAVE+FX_MXCSR(%r15)
 	jmp	3f
 2:	fxrstor	VCPU_FXSAVE(%r15)
-3:	pushq	VCPU_RFLAGS(%r15)
+	/*
+	 * RFLAGS. POPFQ costs ~20 cycles; when only the arithmetic flags differ
+	 * from the monitor's (DF is 0, TF, AC and the rest are the host's, IF and
+	 * bit 1 set) SAHF loads SF ZF AF PF CF and an ADD sets OF.
+	 */
+3:	mov	VCPU_RFLAGS(%r15), %rax
+	mov	%eax, %ecx
+	and	$~(FL_ARITH | FL_FIXED), %ecx
+	cmp	$FL_IF, %ecx
+	jne	5f
+	mov	%eax, %ecx
+	shr	$11, %ecx            /* OF */
+	and	$1, %ecx
+	neg	%ecx
+	and	$0x7f, %ecx          /* 0x7f + 1 overflows, 0 + 1 does not */
+	add	$1, %cl
+	mov	%al, %ah
+	sahf
+	jmp	6f
+5:	pushq	VCPU_RFLAGS(%r15)
 	popfq
-	mov	VCPU_GPR(0)(%r15), %eax
+6:	mov	VCPU_GPR(0)(%r15), %eax
 	mov	VCPU_GPR(1)(%r15), %ecx
 	mov	VCPU_GPR(2)(%r15), %edx
 	mov	VCPU_GPR(3)(%r15), %ebx

@@ -1,6 +1,6 @@
 /*
- * fpu_exits.c — guest test: the whole x87/SSE state survives every kind of
- * exit to the monitor. btmon's world switch saves only XMM0–15 and MXCSR on
+ * exit_state.c — guest test: the whole x87/SSE state and the flags survive
+ * every kind of exit to the monitor. btmon's world switch saves only XMM0–15 and MXCSR on
  * an exit and leaves the x87 registers live (src/monitor/switch.S), so this
  * guest fills all of it with values no default has — a full x87 stack with
  * +inf from a masked divide by zero (ZE sticky), FCW rounding down, MXCSR
@@ -14,6 +14,9 @@
  * FIP/FDP (bytes 8–23) are not compared: in 64-bit mode they hold host
  * addresses. Then it computes with the state it kept: FADD rounding down
  * and ADDSS rounding up must give their directed results.
+ * EFLAGS: each arithmetic flag pattern (and DF) POPFD loads is what PUSHFD
+ * shows after an OUT and a CPUID (the world switch restores OF SF ZF AF PF
+ * CF without POPFQ when it can, src/monitor/switch.S).
  * Expected values are the state this guest loaded itself and the IEEE 754
  * encodings of the directed roundings. Returns 0 only if every check passed.
  */
@@ -148,12 +151,40 @@ static void fe_rounding_after_exits(void)
 	check_eq("addss rounds up with the kept MXCSR", sum_f, 0x3f800001u);
 }
 
+/* POPFD flags; an OUT and a CPUID; PUSHFD. */
+static uint32_t fe_flags_across(uint32_t flags)
+{
+	uint32_t out;
+	__asm__ volatile("pushl %1\n\tpopfl\n\t"
+			 "outb %%al, $0x80\n\t"
+			 "movl $0, %%eax\n\tmovl $0, %%ecx\n\tcpuid\n\t"
+			 "pushfl\n\tpopl %0\n\tcld"
+			 : "=r"(out) : "r"(flags) : "eax", "ebx", "ecx", "edx", "memory", "cc");
+	return out;
+}
+
+static void fe_flags(void)
+{
+	static const uint32_t arith = 0x8d5, df = 0x400;   /* OF SF ZF AF PF CF; DF */
+	static const uint32_t patterns[] = {
+		0, 0x8d5, 0x800, 0x001, 0x004, 0x010, 0x040, 0x080, 0x0d5, 0x801, 0x400, 0xcd5,
+	};
+	unsigned bad = 0;
+	for (unsigned i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		uint32_t want = patterns[i] | 0x202;                 /* IF, bit 1 */
+		if (!check_quiet("flags kept across OUT and CPUID",
+				 fe_flags_across(want) & (arith | df | 0x202), want))
+			bad++;
+	}
+	check_eq("12 flag patterns kept across OUT and CPUID", bad, 0);
+}
+
 int guest_main(uint32_t magic, const struct mb_info *info)
 {
 	(void)magic;
 	(void)info;
 	fe_enable_sse();
-	console_puts("fpu_exits: x87/SSE state across exits to the monitor\n");
+	console_puts("exit_state: x87/SSE state across exits to the monitor\n");
 	code_page[0] = 0xc3;   /* ret */
 	/* Once without checking, so the code between the two FXSAVEs is
 	 * translated and chained: then only the exit under test leaves it. */
@@ -172,5 +203,6 @@ int guest_main(uint32_t magic, const struct mb_info *info)
 	check_eq("ZE sticky in FSW", fx_after[2] & 0x04, 0x04);
 	check_eq("mxcsr as loaded", *(uint32_t *)(fx_after + 24), MXCSR_UP);
 	fe_rounding_after_exits();
-	return check_summary("fpu_exits");
+	fe_flags();
+	return check_summary("exit_state");
 }

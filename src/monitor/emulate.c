@@ -394,20 +394,29 @@ static bool fetch_ctx_same(struct fetch_ctx a, struct fetch_ctx b)
 }
 
 /*
- * After a procedure that went on to the next instruction: its block, if the
- * walk that fetched this instruction still tells where it is (same page; no
- * CR0/CR3/CR4 write, CPL change or INVLPG in between — a page-table entry
- * written without INVLPG may be used either way, as by a TLB). Remembered in
- * the cache entry, which makes the common case a few compares.
+ * After a procedure that continued the guest (EMU_NEXT, EMU_JUMPED): the
+ * block at the new EIP if it is translated already, else NULL (the run loop
+ * looks it up, translating or raising a fetch fault after any interrupt).
+ * At the next instruction in the same page, with no CR0/CR3/CR4 write, CPL
+ * change or INVLPG in between, the walk that fetched this instruction still
+ * tells where it is (a page-table entry written without INVLPG may be used
+ * either way, as by a TLB); elsewhere a fetch translation finds it. The
+ * block is remembered in the cache entry, so a site that keeps continuing
+ * at the same place (SYSENTER, a port I/O loop) finds it with a few compares.
  */
 static struct tc_block *next_block(struct machine *m, struct dcache_entry *d, gla_t eip, gpa_t pa,
-				   struct fetch_ctx before)
+				   struct fetch_ctx before, enum emu_result r)
 {
-	gla_t next = eip + d->len;
-	if (!fetch_ctx_same(fetch_ctx_of(m->vcpu), before) || d->e.in.mnemonic == ZYDIS_MNEMONIC_INVLPG ||
-	    ((next ^ eip) & BT_PAGE_MASK))
+	struct vcpu *v = m->vcpu;
+	gpa_t next_pa;
+	if ((r != EMU_NEXT && r != EMU_JUMPED) || m->stop || m->reset_requested)
 		return NULL;
-	struct tc_block *b = machine_block_cached(m, next, pa + d->len, d->next, d->next_flushes);
+	if (r == EMU_NEXT && fetch_ctx_same(fetch_ctx_of(v), before) &&
+	    d->e.in.mnemonic != ZYDIS_MNEMONIC_INVLPG && !((v->eip ^ eip) & BT_PAGE_MASK))
+		next_pa = pa + d->len;
+	else if (!mmu_translate(&m->mmu, v->eip, fetch_access(m), &next_pa))
+		return NULL;
+	struct tc_block *b = machine_block_cached(m, v->eip, next_pa, d->next, d->next_flushes);
 	if (b && b == d->next)
 		m->dcache.next_hits++;
 	d->next = b;
@@ -440,10 +449,10 @@ struct tc_block *emulate_insn(struct machine *m)
 	/* INVARIANT: no monitor procedure decodes through the cache, so d
 	 * stays this instruction's entry while its procedure runs. */
 	struct fetch_ctx before = fetch_ctx_of(v);
-	if (d->fn(m, &d->e) != EMU_NEXT)
-		return NULL;
-	v->eip = eip + d->len;
-	return next_block(m, d, eip, pa, before);
+	enum emu_result r = d->fn(m, &d->e);
+	if (r == EMU_NEXT)
+		v->eip = eip + d->len;
+	return next_block(m, d, eip, pa, before, r);
 }
 
 void emu_format(struct machine *m, const struct emu_insn *e, char *buf, size_t len)

@@ -128,9 +128,8 @@ struct tc_block *machine_block_cached(struct machine *m, gla_t eip, gpa_t pa,
 				      struct tc_block *hint, uint64_t hint_flushes);
 
 /* emulate.c: run the monitor procedure for the sensitive instruction at EIP.
- * Returns the block to run next if it is known without a page walk (the
- * procedure went on to the next instruction in the same page and nothing
- * that changes address translation happened), else NULL. */
+ * Returns the block to run next at the new EIP if one is translated for it
+ * (found without translating or faulting), else NULL. */
 struct tc_block *emulate_insn(struct machine *m);
 /* Decode the guest instruction at eip for a monitor procedure. */
 bool emulate_decode(struct machine *m, gla_t eip, ZydisDecodedInstruction *in,

@@ -262,9 +262,10 @@ int machine_run(struct machine *m)
 			uint64_t io = m->stats.port_io;
 			v->eip = v->exit_eip;
 			struct tc_block *next = emulate_insn(m);
+			uint64_t events = m->stats.events_delivered;
 			irq_after_emulate(m, m->stats.port_io != io);
 			/* unless an interrupt was taken just now */
-			if (next && m->stats.events_delivered == delivered && v->eip == next->eip &&
+			if (next && m->stats.events_delivered == events && v->eip == next->eip &&
 			    current_mode(v) == next->key.mode)
 				b = next;
 			break;

@@ -28,12 +28,21 @@
 #define VCPU_IBT_BITS 16
 #define VCPU_IBT_SIZE (1 << VCPU_IBT_BITS)
 #ifndef __ASSEMBLER__
-/* The IBT slot of a guest EIP: the low half plus the byte-swapped high half
- * (flag-free in translated code: mov, bswap, lea, movzx — see branch.c), so
- * kernel functions 64 KiB apart do not share a slot. */
+/* The IBT slot of a guest EIP: a hash translated code computes without
+ * touching flags (branch.c): CRC32C of EIP (seed 0) with SSE4.2 (the CRC32
+ * instruction leaves the flags alone), else a mix of multiplies by 3, 8 and
+ * 9 and byte swaps that LEA and BSWAP can compute. vcpu_new sets vcpu_ibt_crc from the host CPU. */
+extern bool vcpu_ibt_crc;
 static inline unsigned vcpu_ibt_index(uint32_t eip)
 {
-	return (eip + __builtin_bswap32(eip)) & (VCPU_IBT_SIZE - 1);
+	uint32_t h = 0;
+	if (vcpu_ibt_crc)
+		__asm__("crc32l %1, %0" : "+r"(h) : "r"(eip));
+	else {   /* a = 9*EIP + 8*bswap(EIP); a + 3*bswap(a): mov, bswap, lea only */
+		uint32_t a = 9 * eip + 8 * __builtin_bswap32(eip);
+		h = a + 3 * __builtin_bswap32(a);
+	}
+	return h & (VCPU_IBT_SIZE - 1);
 }
 #endif
 

@@ -46,6 +46,7 @@ struct vcpu *vcpu_new(void)
 	vcpu_ibt_flush(v);
 	__builtin_cpu_init();
 	btm_host_has_avx = __builtin_cpu_supports("avx") ? 1 : 0;
+	vcpu_ibt_crc = __builtin_cpu_supports("sse4.2");
 	return v;
 }
 

@@ -12,14 +12,20 @@
  *     jmp  [r15+exit_tramp]
  * Indirect branches load the target into r14d and look it up in the
  * VirtualCPU's indirect-branch table without touching flags:
- *     mov r13d, r14d ; bswap r13d ; lea r13d, [r13 + r14] ; movzx r13d, r13w
+ *     mov r13d, 0 ; crc32 r13d, r14d ; movzx r13d, r13w
  *                                         ; index: vcpu_ibt_index(EIP)
+ *                                         ; (no SSE4.2: bswap and lea, see vcpu.h)
  *     mov   r12d, [r15 + r13*4 + ibt[t].neg]  ; -(cached guest EIP); t: CPL 3 or not
  *     lea   r12d, [r12 + r14]             ; 0 iff it is ours
  *     xchg  rcx, r12 ; jrcxz hit ; xchg rcx, r12 ; <exit INDIRECT>
  *  hit: xchg  rcx, r12 ; jmp [r15 + r13*8 + ibt[t].host]
  */
 #include "xlate_int.h"
+
+/* The IBT hash in use (vcpu.h): defined here, where the lookup code is
+ * emitted; the monitor's vcpu_new sets it from the host CPU before any
+ * translation, and translator-only programs keep the portable hash. */
+bool vcpu_ibt_crc;
 
 void xlate_map(struct xctx *x, gla_t eip, uint16_t flags, uint16_t len)
 {
@@ -239,11 +245,26 @@ void emit_ibt_lookup(struct xctx *x)
 	static const uint8_t movzx[2] = { 0x0f, 0xb7 }, xchg = 0x87;
 	struct emit *e = &x->e;
 	unsigned t = (x->env->mode & TC_MODE_CPL_MASK) == 3;   /* the user or supervisor table */
-	x64_mov_rr32(e, H_R13, H_R14);
-	e8(e, 0x41);                      /* bswap r13d */
-	e8(e, 0x0f);
-	e8(e, 0xcd);
-	x64_lea(e, 0, H_R13, (struct x64_mem){ .base = H_R13, .index = H_R14 });
+	if (vcpu_ibt_crc) {
+		static const uint8_t crc32[] = {
+			0x41, 0xbd, 0, 0, 0, 0,                 /* mov r13d, 0 (no flags) */
+			0xf2, 0x45, 0x0f, 0x38, 0xf1, 0xee };   /* crc32 r13d, r14d */
+		for (size_t i = 0; i < sizeof(crc32); i++)
+			e8(e, crc32[i]);
+	} else {   /* vcpu_ibt_index's portable hash, with LEA and BSWAP only */
+		x64_mov_rr32(e, H_R13, H_R14);
+		e8(e, 0x41);                      /* bswap r13d: t */
+		e8(e, 0x0f);
+		e8(e, 0xcd);
+		x64_lea(e, 0, H_R12, (struct x64_mem){ .base = H_R14, .index = H_R14, .scale = 3 });
+		x64_lea(e, 0, H_R13, (struct x64_mem){ .base = H_R12, .index = H_R13, .scale = 3 });
+		x64_mov_rr32(e, H_R12, H_R13);    /* a = 9*EIP + 8*t */
+		e8(e, 0x41);                      /* bswap r12d */
+		e8(e, 0x0f);
+		e8(e, 0xcc);
+		x64_lea(e, 0, H_R12, (struct x64_mem){ .base = H_R12, .index = H_R12, .scale = 1 });
+		x64_lea(e, 0, H_R13, (struct x64_mem){ .base = H_R13, .index = H_R12 });   /* a + 3*bswap(a) */
+	}
 	x64_rr_insn(e, 0, movzx, 2, H_R13, H_R13);
 	x64_mov_load32(e, 0, H_R12, (struct x64_mem){ .base = H_VCPU, .index = H_R13, .scale = 2,
 		.disp = VOFF(ibt[t].neg) });

@@ -142,10 +142,16 @@ struct vcpu {
 	struct vcpu_ibt {
 		uint32_t neg[VCPU_IBT_SIZE];
 		uint64_t host[VCPU_IBT_SIZE];
-		/* slots filled since the last flush, so a flush clears only those
-		 * (all of them if the list overflowed) */
-		uint32_t nfilled;
-		uint32_t filled[4096];
+		/* Slots filled since the last flush, so a flush clears only those
+		 * (every slot if a list overflowed): `filled` those whose code is in
+		 * a non-global page (a CR3 write clears them), `gfilled` the global
+		 * ones (supervisor table only). A slot may be listed twice. */
+		uint32_t nfilled, ngfilled;
+		uint32_t filled[VCPU_IBT_SIZE];
+		uint32_t gfilled[VCPU_IBT_SIZE];
+		/* one bit per (EIP >> 12) mod 4096 with an entry since the last
+		 * full flush: INVLPG of a page without entries does nothing */
+		uint8_t pages[512];
 	} ibt[2];
 
 	/* ---- cold: privileged state that exists only here ---- */

@@ -74,7 +74,7 @@ void ibt_spaces_free(struct vcpu *v)
 
 static void save(struct saved_table *st, const struct vcpu_ibt *t, uint64_t epoch)
 {
-	st->valid = t->nfilled <= FILLED_MAX;
+	st->valid = t->nfilled <= FILLED_MAX && t->ngfilled == 0;
 	st->epoch = epoch;
 	st->n = 0;
 	if (!st->valid)
@@ -92,6 +92,8 @@ static void restore(const struct saved_table *st, struct vcpu_ibt *t)
 		t->neg[e->slot] = e->neg;
 		t->host[e->slot] = e->host;
 		t->filled[k] = e->slot;
+		uint32_t b = ((uint32_t)-e->neg >> 12) & 4095;   /* INVLPG must find it */
+		t->pages[b >> 3] |= (uint8_t)(1u << (b & 7));
 	}
 	t->nfilled = st->n;
 }

@@ -26,9 +26,7 @@ _Static_assert(offsetof(struct vcpu, poll) == VCPU_POLL, "poll");
 _Static_assert(offsetof(struct vcpu, ibt) == VCPU_IBT, "ibt");
 _Static_assert(VCPU_EXIT_INDIRECT == VCPU_EXIT_INDIRECT_NUM, "exit numbering");
 
-#define IBT_FILLED_MAX (sizeof(((struct vcpu_ibt *)0)->filled) / sizeof(uint32_t))
-#define IBT_SLOT   0xffffu        /* filled[] entries: the slot ... */
-#define IBT_GLOBAL 0x80000000u    /* ... and whether its code is in a global page */
+#define IBT_FILLED_MAX VCPU_IBT_SIZE
 
 unsigned char btm_host_has_avx;
 uint32_t btm_host_mxcsr = 0x1f80;
@@ -94,60 +92,84 @@ static void ibt_clear_slot(struct vcpu_ibt *t, unsigned i)
 	t->host[i] = (uint64_t)(uintptr_t)vcpu_ibt_empty;
 }
 
+static void ibt_clear_list(struct vcpu_ibt *t, const uint32_t *list, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++)
+		ibt_clear_slot(t, list[k]);
+}
+
+static bool ibt_overflowed(const struct vcpu_ibt *t)
+{
+	return t->nfilled > IBT_FILLED_MAX || t->ngfilled > IBT_FILLED_MAX;
+}
+
 static void ibt_flush_table(struct vcpu_ibt *t)
 {
-	if (t->nfilled > IBT_FILLED_MAX) {
+	if (ibt_overflowed(t)) {
 		for (unsigned i = 0; i < VCPU_IBT_SIZE; i++)
 			ibt_clear_slot(t, i);
 	} else {
-		for (unsigned k = 0; k < t->nfilled; k++)
-			ibt_clear_slot(t, t->filled[k] & IBT_SLOT);
+		ibt_clear_list(t, t->filled, t->nfilled);
+		ibt_clear_list(t, t->gfilled, t->ngfilled);
 	}
-	t->nfilled = 0;
+	t->nfilled = t->ngfilled = 0;
+	memset(t->pages, 0, sizeof(t->pages));
 }
 
+/* CR3 write: the user table is emptied, the supervisor table keeps the
+ * entries whose code is in global pages (it lists the others apart). */
 void vcpu_ibt_flush_nonglobal(struct vcpu *v)
 {
 	ibt_flush_table(&v->ibt[1]);
 	struct vcpu_ibt *t = &v->ibt[0];
-	if (t->nfilled > IBT_FILLED_MAX) {
+	if (ibt_overflowed(t)) {
 		ibt_flush_table(t);
 		return;
 	}
-	unsigned keep = 0;
-	for (unsigned k = 0; k < t->nfilled; k++) {
-		if (t->filled[k] & IBT_GLOBAL)
-			t->filled[keep++] = t->filled[k];
-		else
-			ibt_clear_slot(t, t->filled[k] & IBT_SLOT);
-	}
-	t->nfilled = keep;
+	ibt_clear_list(t, t->filled, t->nfilled);
+	t->nfilled = 0;
 }
 
-/* Forget every entry: guest-linear EIPs may now mean other code (CR3 write,
- * paging change). Clears the slots filled since the last flush. */
+/* Forget every entry: guest-linear EIPs may now mean other code (paging
+ * change, a cache flush). Clears the slots filled since the last flush. */
 void vcpu_ibt_flush(struct vcpu *v)
 {
 	ibt_flush_table(&v->ibt[0]);
 	ibt_flush_table(&v->ibt[1]);
 }
 
-static void ibt_flush_table_range(struct vcpu_ibt *t, gla_t base, uint32_t len)
+static bool ibt_page_bit(const struct vcpu_ibt *t, gla_t la)
 {
-	if (t->nfilled > IBT_FILLED_MAX || len >= VCPU_IBT_SIZE) {
-		ibt_flush_table(t);
-		return;
-	}
-	for (unsigned k = 0; k < t->nfilled;) {
-		unsigned i = t->filled[k] & IBT_SLOT;
+	uint32_t b = (la >> 12) & 4095;
+	return (t->pages[b >> 3] >> (b & 7)) & 1;
+}
+
+/* Drop the entries of list[0..*n) whose EIP is in [base, base+len). */
+static void ibt_flush_list_range(struct vcpu_ibt *t, uint32_t *list, uint32_t *n,
+				 gla_t base, uint32_t len)
+{
+	for (uint32_t k = 0; k < *n;) {
+		unsigned i = list[k];
 		gla_t eip = (gla_t)-t->neg[i];
-		if (eip - base < len) {
+		if (t->host[i] == (uint64_t)(uintptr_t)vcpu_ibt_empty || eip - base < len) {
 			ibt_clear_slot(t, i);
-			t->filled[k] = t->filled[--t->nfilled];
+			list[k] = list[--*n];
 		} else {
 			k++;
 		}
 	}
+}
+
+static void ibt_flush_table_range(struct vcpu_ibt *t, gla_t base, uint32_t len)
+{
+	if (ibt_overflowed(t)) {
+		ibt_flush_table(t);
+		return;
+	}
+	if (len <= BT_PAGE_SIZE && !ibt_page_bit(t, base))
+		return;   /* no entry was ever made in that page */
+	ibt_flush_list_range(t, t->filled, &t->nfilled, base, len);
+	ibt_flush_list_range(t, t->gfilled, &t->ngfilled, base, len);
 }
 
 void vcpu_ibt_flush_range(struct vcpu *v, gla_t base, uint32_t len)
@@ -156,20 +178,30 @@ void vcpu_ibt_flush_range(struct vcpu *v, gla_t base, uint32_t len)
 	ibt_flush_table_range(&v->ibt[1], base, len);
 }
 
+static void ibt_list_add(uint32_t *list, uint32_t *n, unsigned i)
+{
+	if (*n < IBT_FILLED_MAX)
+		list[*n] = i;
+	++*n;   /* past the list: the next flush clears everything */
+}
+
 void vcpu_ibt_insert(struct vcpu *v, unsigned table, gla_t eip, const void *host, bool global)
 {
 	struct vcpu_ibt *t = &v->ibt[table];
 	unsigned i = vcpu_ibt_index(eip);
-	if (t->host[i] == (uint64_t)(uintptr_t)vcpu_ibt_empty) {
-		if (t->nfilled < IBT_FILLED_MAX)
-			t->filled[t->nfilled] = i | (global ? IBT_GLOBAL : 0);
-		t->nfilled++;   /* past the list: the next flush clears everything */
-	} else if (!global) {
-		/* a global entry's slot now holds a non-global one: mark it so */
-		for (unsigned k = 0; k < t->nfilled && k < IBT_FILLED_MAX; k++)
-			if ((t->filled[k] & IBT_SLOT) == i)
-				t->filled[k] = i;
+	bool was_empty = t->host[i] == (uint64_t)(uintptr_t)vcpu_ibt_empty;
+	if (table == 0 && global) {
+		/* an occupied slot is listed already; if only in `filled`, the next
+		 * CR3 write drops this entry too, which merely costs a miss */
+		if (was_empty)
+			ibt_list_add(t->gfilled, &t->ngfilled, i);
+	} else if (was_empty || table == 0) {
+		/* user slots are all in `filled`; a supervisor slot that held a
+		 * global entry must join it (listed twice at worst) */
+		ibt_list_add(t->filled, &t->nfilled, i);
 	}
+	uint32_t b = (eip >> 12) & 4095;
+	t->pages[b >> 3] |= (uint8_t)(1u << (b & 7));
 	t->neg[i] = (uint32_t)-eip;
 	t->host[i] = (uint64_t)(uintptr_t)host;
 }

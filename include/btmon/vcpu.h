@@ -136,19 +136,21 @@ struct vcpu {
 	 * POPF also adds TF (pages 2–3, never readable: a guest that sets TF exits) ---- */
 	uint8_t poll[4][4096] __attribute__((aligned(4096)));
 
-	/* ---- indirect-branch tables, one for CPL 0–2 blocks and one for CPL 3
+	/* ---- indirect-branch tables (two-way: EIP's slot vcpu_ibt_index and the
+	 * next one), one for CPL 0–2 blocks and one for CPL 3
 	 * blocks (user code can never reach a supervisor block through them, so a
 	 * CPL change needs no flush): neg[i] = -guest EIP, host[i] = host code ---- */
 	struct vcpu_ibt {
-		uint32_t neg[VCPU_IBT_SIZE];
-		uint64_t host[VCPU_IBT_SIZE];
+		uint32_t neg[VCPU_IBT_SIZE + 1];   /* two ways: slots i and i + 1 */
+		uint64_t host[VCPU_IBT_SIZE + 1];
 		/* Slots filled since the last flush, so a flush clears only those
 		 * (every slot if a list overflowed): `filled` those whose code is in
 		 * a non-global page (a CR3 write clears them), `gfilled` the global
 		 * ones (supervisor table only). A slot may be listed twice. */
 		uint32_t nfilled, ngfilled;
-		uint32_t filled[VCPU_IBT_SIZE];
-		uint32_t gfilled[VCPU_IBT_SIZE];
+		uint32_t filled[VCPU_IBT_SIZE + 1];
+		uint32_t gfilled[VCPU_IBT_SIZE + 1];
+		uint32_t victim;             /* which way a full pair gives up next */
 		/* one bit per (EIP >> 12) mod 4096 with an entry since the last
 		 * full flush: INVLPG of a page without entries does nothing */
 		uint8_t pages[512];

@@ -26,7 +26,8 @@ _Static_assert(offsetof(struct vcpu, poll) == VCPU_POLL, "poll");
 _Static_assert(offsetof(struct vcpu, ibt) == VCPU_IBT, "ibt");
 _Static_assert(VCPU_EXIT_INDIRECT == VCPU_EXIT_INDIRECT_NUM, "exit numbering");
 
-#define IBT_FILLED_MAX VCPU_IBT_SIZE
+#define IBT_FILLED_MAX (VCPU_IBT_SIZE + 1)
+#define IBT_SLOTS      (VCPU_IBT_SIZE + 1)
 
 unsigned char btm_host_has_avx;
 uint32_t btm_host_mxcsr = 0x1f80;
@@ -106,7 +107,7 @@ static bool ibt_overflowed(const struct vcpu_ibt *t)
 static void ibt_flush_table(struct vcpu_ibt *t)
 {
 	if (ibt_overflowed(t)) {
-		for (unsigned i = 0; i < VCPU_IBT_SIZE; i++)
+		for (unsigned i = 0; i < IBT_SLOTS; i++)
 			ibt_clear_slot(t, i);
 	} else {
 		ibt_clear_list(t, t->filled, t->nfilled);
@@ -185,10 +186,32 @@ static void ibt_list_add(uint32_t *list, uint32_t *n, unsigned i)
 	++*n;   /* past the list: the next flush clears everything */
 }
 
+static bool ibt_slot_empty(const struct vcpu_ibt *t, unsigned i)
+{
+	return t->host[i] == (uint64_t)(uintptr_t)vcpu_ibt_empty;
+}
+
+/* The way for eip: the one holding it already, else an empty one, else the
+ * pair's victim (alternating, so two hot EIPs of one slot can share it). */
+static unsigned ibt_way(struct vcpu_ibt *t, gla_t eip)
+{
+	unsigned i = vcpu_ibt_index(eip);
+	uint32_t neg = (uint32_t)-eip;
+	if (t->neg[i] == neg && !ibt_slot_empty(t, i))
+		return i;
+	if (t->neg[i + 1] == neg && !ibt_slot_empty(t, i + 1))
+		return i + 1;
+	if (ibt_slot_empty(t, i))
+		return i;
+	if (ibt_slot_empty(t, i + 1))
+		return i + 1;
+	return i + (t->victim++ & 1);
+}
+
 void vcpu_ibt_insert(struct vcpu *v, unsigned table, gla_t eip, const void *host, bool global)
 {
 	struct vcpu_ibt *t = &v->ibt[table];
-	unsigned i = vcpu_ibt_index(eip);
+	unsigned i = ibt_way(t, eip);
 	bool was_empty = t->host[i] == (uint64_t)(uintptr_t)vcpu_ibt_empty;
 	if (table == 0 && global) {
 		/* an occupied slot is listed already; if only in `filled`, the next
@@ -210,6 +233,7 @@ void vcpu_ibt_remove(struct vcpu *v, gla_t eip, const void *host)
 {
 	unsigned i = vcpu_ibt_index(eip);
 	for (unsigned k = 0; k < 2; k++)
-		if (v->ibt[k].host[i] == (uint64_t)(uintptr_t)host)
-			ibt_clear_slot(&v->ibt[k], i);
+		for (unsigned w = i; w <= i + 1; w++)
+			if (v->ibt[k].host[w] == (uint64_t)(uintptr_t)host)
+				ibt_clear_slot(&v->ibt[k], w);
 }

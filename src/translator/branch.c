@@ -17,8 +17,10 @@
  *                                         ; (no SSE4.2: bswap and lea, see vcpu.h)
  *     mov   r12d, [r15 + r13*4 + ibt[t].neg]  ; -(cached guest EIP); t: CPL 3 or not
  *     lea   r12d, [r12 + r14]             ; 0 iff it is ours
- *     xchg  rcx, r12 ; jrcxz hit ; xchg rcx, r12 ; <exit INDIRECT>
- *  hit: xchg  rcx, r12 ; jmp [r15 + r13*8 + ibt[t].host]
+ *     xchg  rcx, r12 ; jrcxz hit0 ; xchg rcx, r12
+ *     (the same with slot r13 + 1: disp + 4)      ; jrcxz hit1
+ *     <exit INDIRECT>
+ *  hitN: xchg  rcx, r12 ; jmp [r15 + r13*8 + ibt[t].host + 8*N]
  */
 #include "xlate_int.h"
 
@@ -266,22 +268,28 @@ void emit_ibt_lookup(struct xctx *x)
 		x64_lea(e, 0, H_R13, (struct x64_mem){ .base = H_R13, .index = H_R12 });   /* a + 3*bswap(a) */
 	}
 	x64_rr_insn(e, 0, movzx, 2, H_R13, H_R13);
-	x64_mov_load32(e, 0, H_R12, (struct x64_mem){ .base = H_VCPU, .index = H_R13, .scale = 2,
-		.disp = VOFF(ibt[t].neg) });
-	x64_lea(e, 0, H_R12, (struct x64_mem){ .base = H_R12, .index = H_R14 });
-	x64_rr_insn(e, X_W, &xchg, 1, H_R12, H_RCX);
-	e8(e, 0xe3);                      /* jrcxz hit */
-	uint32_t rel8 = e->len;
-	e8(e, 0);
-	x64_rr_insn(e, X_W, &xchg, 1, H_R12, H_RCX);
+	/* Two ways: slot r13 and slot r13 + 1 (the arrays have one extra). */
+	uint32_t hit[2];
+	for (unsigned w = 0; w < 2; w++) {
+		x64_mov_load32(e, 0, H_R12, (struct x64_mem){ .base = H_VCPU, .index = H_R13, .scale = 2,
+			.disp = VOFF(ibt[t].neg) + 4 * (int32_t)w });
+		x64_lea(e, 0, H_R12, (struct x64_mem){ .base = H_R12, .index = H_R14 });
+		x64_rr_insn(e, X_W, &xchg, 1, H_R12, H_RCX);
+		e8(e, 0xe3);                      /* jrcxz hit[w] */
+		hit[w] = e->len;
+		e8(e, 0);
+		x64_rr_insn(e, X_W, &xchg, 1, H_R12, H_RCX);
+	}
 	x64_mov_store32(e, 0, H_R14, mem_b(H_VCPU, VOFF(exit_eip)));
 	x64_mov_store_imm32(e, 0, mem_b(H_VCPU, VOFF(exit_reason)), VCPU_EXIT_INDIRECT);
 	jmp_tramp(x);
-	if (!e->overflow)
-		e->buf[rel8] = (uint8_t)(e->len - (rel8 + 1));
-	x64_rr_insn(e, X_W, &xchg, 1, H_R12, H_RCX);   /* hit: */
-	x64_jmp_mem(e, (struct x64_mem){ .base = H_VCPU, .index = H_R13, .scale = 3,
-		.disp = VOFF(ibt[t].host) });
+	for (unsigned w = 0; w < 2; w++) {
+		if (!e->overflow)
+			e->buf[hit[w]] = (uint8_t)(e->len - (hit[w] + 1));
+		x64_rr_insn(e, X_W, &xchg, 1, H_R12, H_RCX);   /* hit[w]: */
+		x64_jmp_mem(e, (struct x64_mem){ .base = H_VCPU, .index = H_R13, .scale = 3,
+			.disp = VOFF(ibt[t].host) + 8 * (int32_t)w });
+	}
 	x->ended = true;
 }
 

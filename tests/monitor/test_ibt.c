@@ -33,9 +33,10 @@ static const void *lookup(unsigned table, uint32_t eip)
 {
 	const struct vcpu_ibt *t = &v->ibt[table];
 	unsigned i = vcpu_ibt_index(eip);
-	if (t->neg[i] + eip != 0 || t->host[i] == (uint64_t)(uintptr_t)vcpu_ibt_empty)
-		return NULL;
-	return (const void *)(uintptr_t)t->host[i];
+	for (unsigned w = i; w <= i + 1; w++)   /* the two ways, as branch.c probes them */
+		if (t->neg[w] + eip == 0 && t->host[w] != (uint64_t)(uintptr_t)vcpu_ibt_empty)
+			return (const void *)(uintptr_t)t->host[w];
+	return NULL;
 }
 
 START_TEST(test_cr3_write_keeps_global_supervisor_entries)
@@ -72,6 +73,21 @@ START_TEST(test_global_slot_reused_by_nonglobal_entry_is_flushed)
 	vcpu_ibt_insert(v, 0, b, CODE_B, false);   /* replaces it */
 	vcpu_ibt_flush_nonglobal(v);
 	ck_assert_ptr_null(lookup(0, b));
+}
+END_TEST
+
+START_TEST(test_two_eips_of_one_slot_both_stay)
+{
+	uint32_t a = 0xc1000000, b = a;
+	for (uint32_t k = 1; vcpu_ibt_index(b) != vcpu_ibt_index(a) || b == a; k++)
+		b = a + k * 16;
+	vcpu_ibt_insert(v, 0, a, CODE_A, true);
+	vcpu_ibt_insert(v, 0, b, CODE_B, true);
+	ck_assert_ptr_eq(lookup(0, a), CODE_A);
+	ck_assert_ptr_eq(lookup(0, b), CODE_B);
+	vcpu_ibt_remove(v, b, CODE_B);
+	ck_assert_ptr_null(lookup(0, b));
+	ck_assert_ptr_eq(lookup(0, a), CODE_A);
 }
 END_TEST
 
@@ -133,6 +149,7 @@ int main(void)
 	tcase_add_test(t, test_many_global_entries_survive_cr3_writes);
 	tcase_add_test(t, test_global_slot_reused_by_nonglobal_entry_is_flushed);
 	tcase_add_test(t, test_invlpg_range_flush);
+	tcase_add_test(t, test_two_eips_of_one_slot_both_stay);
 	tcase_add_test(t, test_user_table_follows_its_space);
 	tcase_add_test(t, test_dropped_block_leaves_saved_tables);
 	suite_add_tcase(s, t);

@@ -424,6 +424,8 @@ void trace_block(struct trace *t, const struct xlate_block *xb, const struct tc_
 		nnotes, d->guest_len, d->code_len);
 	if (d->guest_len)
 		fprintf(t->out, " (%.1fx)", (double)d->code_len / d->guest_len);
+	if (b)   /* where perf and gdb will see it */
+		fprintf(t->out, " at host %p", (const void *)b->host);
 	fprintf(t->out, " — ends: %s\n", xb->end_reason ? xb->end_reason : "?");
 	end = trace_notes(&k, nnotes);
 	trace_host_section(&k, "exit stubs:", NULL, end, k.code_len);

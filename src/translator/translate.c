@@ -6,6 +6,16 @@
  * Block layout:   [entry poll][insn 1]...[insn n][exit stubs]
  * The side table has one entry per guest instruction (plus polls and stubs),
  * so any host fault maps back to the guest instruction it belongs to.
+ *
+ * INVARIANT (the STI shadow, SDM Vol. 2B "STI"): a block never ends right
+ * after an STI. The instruction after it is translated into the same block
+ * and followed by a poll (sensitive.c) — past the instruction cap, the host
+ * buffer reserve and the page boundary (one instruction of the next page,
+ * fetched here if need be); if it cannot be translated, its #UD exit goes
+ * into this block. Otherwise the next block's entry poll could take an
+ * interrupt one instruction early (`sti; hlt`, `sti; sysexit`). Only when
+ * its bytes cannot be fetched does the block end after the STI: the fetch
+ * fault at the next block is raised before any poll.
  */
 #include <string.h>
 
@@ -79,6 +89,18 @@ static bool decode_at(struct xctx *x, const uint8_t *buf, uint32_t avail)
 	return ZYAN_SUCCESS(ZydisDecoderDecodeFull(&x->dec, buf, avail, &x->in, x->ops));
 }
 
+/* End the block with a #UD exit for the len guest bytes at x->eip: an
+ * instruction that cannot be decoded or translated. */
+static void end_with_ud(struct xctx *x, uint32_t len, const char *why, const char *end_reason)
+{
+	x->in.length = (ZyanU8)len;
+	xlate_map(x, x->eip, 0, (uint16_t)len);
+	uint32_t start = x->e.len;
+	emit_exit_reason(x, VCPU_EXIT_UD, x->eip);
+	note_insn(x, XR_UD, why, start);
+	x->out->end_reason = end_reason;
+}
+
 static void finish_desc(struct xctx *x, gla_t eip, uint32_t guest_len)
 {
 	struct xlate_block *o = x->out;
@@ -132,8 +154,9 @@ bt_status xlate_block(const struct xlate_env *env, gla_t eip, struct xlate_block
 	emit_poll(&x, eip, true);
 	uint32_t off = 0;
 	out->end_reason = "instruction limit";
-	/* The instruction after STI runs before any interrupt (the STI shadow):
-	 * never end a block on the instruction cap right after an STI. */
+	/* The instruction after an STI stays in its block (the invariant above):
+	 * past the instruction cap (max leaves room for it), the host buffer
+	 * reserve and the page boundary. */
 	while (!x.ended && (out->nnotes < max || (x.sti_shadow && max > 1))) {
 		/* The longest sequences (inline segment loads) take ~200 bytes:
 		 * end the block while the rest and the exit stubs still fit. */
@@ -141,6 +164,12 @@ bt_status xlate_block(const struct xlate_env *env, gla_t eip, struct xlate_block
 			out->end_reason = "host code buffer nearly full";
 			break;
 		}
+		/* The fetch stopped at the end of the first page (or at a page it
+		 * could not read): the instruction after STI may start or end on
+		 * the next one. */
+		if (x.sti_shadow && got - off < 15 && got < want)
+			got += env->fetch(env->ctx, eip + got, out->guest + got,
+					  want - got < 15 ? want - got : 15);
 		x.eip = eip + off;
 		x.bytes = out->guest + off;
 		if (!decode_at(&x, x.bytes, got - off)) {
@@ -148,41 +177,32 @@ bt_status xlate_block(const struct xlate_env *env, gla_t eip, struct xlate_block
 				out->end_reason = "code fetch stops at a page without RAM";
 				break;
 			}
-			if (off > 0) {
+			if (off > 0 && !x.sti_shadow) {
 				out->end_reason = "undecodable instruction next (its own block raises #UD)";
 				break;
 			}
-			x.in.length = 1;
-			xlate_map(&x, x.eip, 0, 1);
-			uint32_t start = x.e.len;
-			emit_exit_reason(&x, VCPU_EXIT_UD, x.eip);
-			note_insn(&x, XR_UD, "undecodable bytes → #UD", start);
-			out->end_reason = "undecodable instruction (#UD)";
-			off = 1;
+			end_with_ud(&x, 1, "undecodable bytes → #UD", "undecodable instruction (#UD)");
+			off += 1;
 			break;
 		}
 		x.next = x.eip + x.in.length;
 		bool shadow = x.sti_shadow;
 		x.sti_shadow = false;
 		if (!translate_one(&x)) {
-			if (off > 0) {
-				out->end_reason = x.fail;
-				x.fail = NULL;
-				break;
-			}
-			/* Not even the first instruction: the block raises #UD, the
-			 * trace says why. */
 			const char *why = x.fail;
 			x.fail = NULL;
-			xlate_map(&x, x.eip, 0, x.in.length);
-			uint32_t start = x.e.len;
-			emit_exit_reason(&x, VCPU_EXIT_UD, x.eip);
-			note_insn(&x, XR_UD, why, start);
-			out->end_reason = why;
+			if (off > 0 && !shadow) {
+				out->end_reason = why;   /* its own block raises #UD */
+				break;
+			}
+			/* The first instruction, or the one after STI: #UD from here. */
+			end_with_ud(&x, x.in.length, why, why);
 			off += x.in.length;
 			break;
 		}
 		off += x.in.length;
+		if (shadow)   /* STI; STI: IF is 1 at the second, which opens no new shadow */
+			x.sti_shadow = false;
 		if (x.ended) {
 			out->end_reason = "control transfer or monitor exit";
 			break;
@@ -190,11 +210,11 @@ bt_status xlate_block(const struct xlate_env *env, gla_t eip, struct xlate_block
 		if (shadow)
 			emit_poll(&x, x.next, false);
 		bool next_page = ((x.next) & BT_PAGE_MASK) != (eip & BT_PAGE_MASK);
-		if (next_page) {
+		if (next_page && !x.sti_shadow) {
 			out->end_reason = "page boundary";
 			break;
 		}
-		if (off + 15 > got && got < want) {
+		if (off + 15 > got && got < want && !x.sti_shadow) {
 			out->end_reason = "code fetch stops at a page without RAM";
 			break;
 		}

@@ -1,7 +1,8 @@
 /*
  * curated_alu.S — curated sequences: ALU and flags, shifts and rotates,
  * MUL/IMUL/DIV/IDIV (with #DE), bit operations, SETcc/CMOVcc/Jcc on every
- * condition, LOOP/JECXZ, XCHG/CMPXCHG/XADD/CMPXCHG8B, BSWAP, conversions.
+ * condition, LOOP/JECXZ, XCHG/CMPXCHG/XADD/CMPXCHG8B, BSWAP, conversions,
+ * and the opcodes 64-bit mode lacks (DAA…AAD, SALC, ARPL, BOUND).
  * Registers on entry: see DT_SEEDS_* in difftest.h (EBX/ESI/EDI/EBP point
  * into the data area).
  */
@@ -527,6 +528,19 @@ SEQ aam_aad, DT_SEEDS_ALU1
 	aam 7
 	aad 3
 END aam_aad
+/* AAA/AAS: SF, ZF and PF ("undefined") come from the final AL, after the
+ * AND 0x0F (EAX=0x80, AAA: AL=0, ZF=PF=1, SF=0). */
+SEQ aaa_only, DT_SEEDS_ALU1
+	aaa
+END aaa_only
+SEQ aas_only, DT_SEEDS_ALU1
+	aas
+END aas_only
+/* AAD imm8: CF, AF and OF ("undefined") as for the 8-bit ADD of AL and
+ * AH*imm8 (AX=0x40e0, AAD 0x6a: AL=0x60, CF=OF=1); base 10 often hides it. */
+SEQ aad_imm_undefined_flags, DT_SEEDS_ALU1
+	aad 0x6a
+END aad_imm_undefined_flags
 SEQ aam_zero_de, DT_SEEDS_ONE
 	aam 0                              /* #DE */
 END aam_zero_de

@@ -364,6 +364,14 @@ SEQ sse_stores_and_hints, DT_SEEDS_SSE
 	prefetcht1 byte ptr [ebx+0x3000]   /* no fault: a hint */
 	emms
 END sse_stores_and_hints
+/* MASKMOVQ/MASKMOVDQU store to DS:[EDI] implicitly (here data+0x800). */
+SEQ maskmovq_implicit_edi, DT_SEEDS_SSE
+	maskmovq mm1, mm2
+	emms
+END maskmovq_implicit_edi
+SEQ maskmovdqu_implicit_edi, DT_SEEDS_SSE
+	maskmovdqu xmm1, xmm2
+END maskmovdqu_implicit_edi
 SEQ sse_straddles_page, DT_SEEDS_SSE
 	movdqu xmm0, xmmword ptr [ebx+0xff8]
 	movups xmmword ptr [ebx+0xffc], xmm1

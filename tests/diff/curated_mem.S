@@ -78,6 +78,20 @@ SEQ rep_stos_page_cross, DT_SEEDS_COUNT_NF
 	rep stosw
 END rep_stos_page_cross
 
+/* A #PF inside REP STOS/LODS: the guest's ESI (STOS) or EDI (LODS), which
+ * the instruction does not use, is reported unchanged (the fault path
+ * un-biases only the registers the string rule biased). */
+SEQ rep_stos_fault_keeps_esi, DT_SEEDS_ONE
+	lea edi, [ebx+DT_DATA_SIZE-0x10]
+	mov ecx, 0x40
+	rep stosb                          /* #PF at the end of the data area */
+END rep_stos_fault_keeps_esi
+SEQ rep_lods_fault_keeps_edi, DT_SEEDS_ONE
+	lea esi, [ebx+DT_DATA_SIZE-0x10]
+	mov ecx, 0x40
+	rep lodsb
+END rep_lods_fault_keeps_edi
+
 /* ---- the stack: ESP = stack top - 0x200 ---- */
 SEQ push_pop_forms, DT_SEEDS_RANDOM
 	push eax
@@ -213,6 +227,12 @@ SEQ popad_skips_esp, DT_SEEDS_RANDOM
 	push 8
 	popad
 END popad_skips_esp
+SEQ pushaw_popaw, DT_SEEDS_RANDOM
+	.byte 0x66, 0x60                   /* pushaw */
+	not eax
+	.byte 0x66, 0x61                   /* popaw */
+END pushaw_popaw
+
 /* ---- LEA: every addressing form (no access, so any register values) ---- */
 SEQ lea_forms, DT_SEEDS_ALU2
 	lea edx, [ecx]
@@ -275,6 +295,18 @@ SEQ absolute_index, DT_SEEDS_ABS
 	mov eax, dword ptr [DT_DATA_ADDR + ecx*4]    /* SIB, no base */
 	mov dword ptr [DT_DATA_ADDR + 0x100 + ecx*8], eax
 END absolute_index
+
+/* 14 (13 with [disp32]) bytes, legal thanks to redundant REP prefixes: with
+ * 65 67 (and a SIB byte for [disp32]) in front the host instruction would be
+ * over 15 bytes (random seed 3003, sequence 3795325: f3 f2 f3 81 3d ...). */
+SEQ long_insn_with_memop, DT_SEEDS_ONE
+	.byte 0xf3, 0xf2, 0xf3, 0xf2, 0x81, 0xbb  /* cmp dword ptr [ebx+0x1010], 0x12345678 */
+	.long 0x1010, 0x12345678
+END long_insn_with_memop
+SEQ long_insn_with_abs_memop, DT_SEEDS_ABS
+	.byte 0xf3, 0xf2, 0xf3, 0x81, 0x3d        /* cmp dword ptr [DT_DATA_ADDR+0x1aea], 0xb2a7055a */
+	.long DT_DATA_ADDR + 0x1aea, 0xb2a7055a
+END long_insn_with_abs_memop
 
 /* ---- accesses that straddle the page boundary at data+0x1000 ----
  * Not locked ones (XCHG, LOCK): a locked access across a cache line is a

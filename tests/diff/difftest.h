@@ -9,7 +9,7 @@
  * Files: difftest.c (contexts, one comparison, reports, shrinking),
  * random.c (random sequences filtered by Zydis), curated.c (seed classes and
  * the curated-sequence driver), curated_{alu,mem,fpu}.S (the curated
- * sequences), curated_known.S (sequences that show known btmon bugs),
+ * sequences), curated_known.S (known departures from the CPU: FXSAVE),
  * test_diff.c (the Check suite), difftest_main.c (btmon-difftest).
  *
  * Both sides see the same addresses: the harness maps its areas at the
@@ -122,7 +122,7 @@ void dt_disasm(FILE *out, const uint8_t *code, uint32_t len, uint32_t addr);
 extern const struct dt_case dt_cases_alu[], dt_cases_mem[], dt_cases_fpu[], dt_cases_known[];
 /* All curated cases in one array (built on first use), and their number. */
 const struct dt_case *dt_curated(unsigned *n);
-/* The sequences that show known btmon bugs (curated_known.S). */
+/* The sequences of known departures from the CPU (curated_known.S). */
 const struct dt_case *dt_known(unsigned *n);
 /* Runs a seed class gives, and the initial state of run k. */
 unsigned dt_seed_count(uint32_t seeds);
@@ -136,8 +136,6 @@ unsigned dt_run_case(struct dt_ctx *c, const struct dt_case *k, FILE *log, unsig
 struct dt_rng { uint64_t s; };
 uint64_t dt_rand(struct dt_rng *r);
 
-#define DT_GEN_GAPS 1u   /* also instructions of known btmon bugs (curated_known.S) */
-
 #define DT_SEQ_MAX_INSNS 80
 
 /* A random sequence of 1..8 (one in 16: 56..80, past the translator's
@@ -145,15 +143,15 @@ uint64_t dt_rand(struct dt_rng *r);
  * supports, memory operands forced into the areas, and a random initial
  * state to run it from. code must hold DT_SEQ_MAX_INSNS * 15 bytes.
  * Returns its length in bytes. */
-uint32_t dt_random_sequence(const struct dt_ctx *c, struct dt_rng *r, unsigned flags,
-			    uint8_t *code, struct dt_input *in);
+uint32_t dt_random_sequence(const struct dt_ctx *c, struct dt_rng *r, uint8_t *code,
+			    struct dt_input *in);
 
 /* Run random sequences first..first+n-1 of seed (the earlier ones are
  * generated, not run: "sequence I" of a report is reproducible alone);
  * print reproducers (shrunk) for the first max_reports mismatches; returns
  * the number of mismatches. progress: a line every that many (0: never). */
-unsigned dt_run_random(struct dt_ctx *c, uint64_t seed, unsigned first, unsigned n, unsigned flags,
-		       FILE *log, unsigned max_reports, unsigned progress);
+unsigned dt_run_random(struct dt_ctx *c, uint64_t seed, unsigned first, unsigned n, FILE *log,
+		       unsigned max_reports, unsigned progress);
 
 #endif /* __ASSEMBLER__ */
 #endif

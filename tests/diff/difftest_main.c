@@ -1,9 +1,9 @@
 /*
  * difftest_main.c — btmon-difftest: long differential runs.
  *
- *   btmon-difftest --count N --seed S [--from I] [--verbose] [--gaps] [--curated] [--reports K]
+ *   btmon-difftest --count N --seed S [--from I] [--verbose] [--curated] [--reports K]
  *   btmon-difftest --case NAME        every run of one curated sequence, both states
- *   btmon-difftest --known            the sequences of known btmon bugs, one line each
+ *   btmon-difftest --known            the known departures (curated_known.S), one line each
  *
  * Runs N random sequences from seed S, starting with sequence I (a report
  * names "sequence I": --from I --count 1 runs it again), and with --curated
@@ -21,7 +21,7 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: btmon-difftest --count N --seed S [--from I] [--verbose] [--gaps] "
+	fprintf(stderr, "usage: btmon-difftest --count N --seed S [--from I] [--verbose] "
 		"[--curated] [--reports K]\n       btmon-difftest --case NAME\n       btmon-difftest --known\n");
 	return 2;
 }
@@ -35,7 +35,6 @@ static bool number(const char *s, unsigned long long *out)
 	return *end == '\0';
 }
 
-/* Every run of the curated sequence `name`, matching or not. */
 /* Every run of the curated sequence k, matching or not. */
 static int show_case(struct dt_ctx *c, const struct dt_case *k)
 {
@@ -67,7 +66,7 @@ static const struct dt_case *find_case(const char *name)
 	return NULL;
 }
 
-/* One line per known-bug sequence: does it still reproduce? */
+/* One line per known departure: does it still differ? */
 static int run_known(struct dt_ctx *c)
 {
 	unsigned n, still = 0;
@@ -75,10 +74,10 @@ static int run_known(struct dt_ctx *c)
 	for (unsigned i = 0; i < n; i++) {
 		unsigned runs, bad = dt_run_case(c, &k[i], NULL, 0, &runs);
 		printf("%-40s %s (%u of %u runs differ)\n", k[i].name,
-		       bad ? "still reproduces" : "FIXED", bad, runs);
+		       bad ? "still differs" : "NO LONGER DIFFERS", bad, runs);
 		still += bad != 0;
 	}
-	printf("%u known-bug sequences, %u still reproduce\n", n, still);
+	printf("%u known departures, %u still differ\n", n, still);
 	return 0;
 }
 
@@ -94,7 +93,6 @@ int main(int argc, char **argv)
 	unsigned long long count = 1000, seed = 1, reports = 20, from = 0;
 	bool verbose = false, curated = false, known = false;
 	const char *one = NULL;
-	unsigned flags = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--count") && i + 1 < argc) {
 			if (!number(argv[++i], &count) || count > 0xffffffffull)
@@ -112,8 +110,6 @@ int main(int argc, char **argv)
 			one = argv[++i];
 		} else if (!strcmp(argv[i], "--verbose")) {
 			verbose = true;
-		} else if (!strcmp(argv[i], "--gaps")) {
-			flags |= DT_GEN_GAPS;
 		} else if (!strcmp(argv[i], "--known")) {
 			known = true;
 		} else if (!strcmp(argv[i], "--curated")) {
@@ -147,8 +143,8 @@ int main(int argc, char **argv)
 		}
 		printf("curated: %u sequences, %llu runs, %llu mismatches\n", n, runs, bad);
 	}
-	unsigned rbad = dt_run_random(c, seed, (unsigned)from, (unsigned)count, flags, stdout,
-				      (unsigned)reports, verbose ? 10000 : 0);
+	unsigned rbad = dt_run_random(c, seed, (unsigned)from, (unsigned)count, stdout, (unsigned)reports,
+				      verbose ? 10000 : 0);
 	double t = now() - t0;
 	printf("%llu sequences, %llu mismatches (seed %llu, %.1f s, %.0f sequences/s)\n",
 	       count, bad + rbad, seed, t, (double)(count + runs) / (t > 0 ? t : 1));

@@ -62,7 +62,7 @@ static bool isa_modelled(ZydisISAExt ext)
 
 /* Sensitive, system-revealing, control- or FPU-environment-changing
  * instructions that the random stream leaves to the curated sequences. */
-static bool mnemonic_denied(ZydisMnemonic mn, unsigned flags)
+static bool mnemonic_denied(ZydisMnemonic mn)
 {
 	switch (mn) {
 	case ZYDIS_MNEMONIC_CPUID: case ZYDIS_MNEMONIC_RDTSC: case ZYDIS_MNEMONIC_RDTSCP:
@@ -81,11 +81,6 @@ static bool mnemonic_denied(ZydisMnemonic mn, unsigned flags)
 	case ZYDIS_MNEMONIC_LDMXCSR: case ZYDIS_MNEMONIC_ENTER: case ZYDIS_MNEMONIC_LEAVE:
 	case ZYDIS_MNEMONIC_SYSENTER: case ZYDIS_MNEMONIC_SYSEXIT:
 		return true;
-	/* Known btmon bugs (curated_known.S): only with DT_GEN_GAPS. */
-	case ZYDIS_MNEMONIC_AAA: case ZYDIS_MNEMONIC_AAS: case ZYDIS_MNEMONIC_AAD:
-	case ZYDIS_MNEMONIC_PUSHA: case ZYDIS_MNEMONIC_POPA:
-	case ZYDIS_MNEMONIC_MASKMOVQ: case ZYDIS_MNEMONIC_MASKMOVDQU:
-		return !(flags & DT_GEN_GAPS);
 	default:
 		return false;
 	}
@@ -128,7 +123,8 @@ static int gpr_index(ZydisRegister reg)
 
 static bool is_stack_op(ZydisMnemonic mn)
 {
-	return mn == ZYDIS_MNEMONIC_PUSH || mn == ZYDIS_MNEMONIC_POP || mn == ZYDIS_MNEMONIC_PUSHAD;
+	return mn == ZYDIS_MNEMONIC_PUSH || mn == ZYDIS_MNEMONIC_POP || mn == ZYDIS_MNEMONIC_PUSHAD ||
+	       mn == ZYDIS_MNEMONIC_PUSHA;
 }
 
 /* A hidden (implicit) memory operand we can allow: the stack of PUSH/POP,
@@ -138,6 +134,9 @@ static bool hidden_mem_ok(const ZydisDecodedInstruction *in, const ZydisDecodedO
 {
 	int base = gpr_index(op->mem.base);
 	if (op->mem.segment == ZYDIS_REGISTER_FS || op->mem.segment == ZYDIS_REGISTER_GS)
+		return false;
+	/* MASKMOVQ/MASKMOVDQU with a CS override: as below. */
+	if (op->mem.segment == ZYDIS_REGISTER_CS && (op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
 		return false;
 	if (base == NATIVE_ESP)
 		return is_stack_op(in->mnemonic);
@@ -186,11 +185,11 @@ static bool operand_ok(const ZydisDecodedInstruction *in, const ZydisDecodedOper
 }
 
 static bool acceptable(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
-		       unsigned reserved, unsigned flags)
+		       unsigned reserved)
 {
 	if ((in->attributes & (ZYDIS_ATTRIB_IS_PRIVILEGED | ZYDIS_ATTRIB_HAS_ADDRESSSIZE)) ||
 	    !isa_modelled(in->meta.isa_ext) || category_denied(in->meta.category) ||
-	    mnemonic_denied(in->mnemonic, flags))
+	    mnemonic_denied(in->mnemonic))
 		return false;
 	if (in->meta.category == ZYDIS_CATEGORY_STRINGOP && !(reserved & REG_BIT(NATIVE_ESI)))
 		return false;
@@ -314,7 +313,7 @@ static void candidate(struct dt_rng *r, uint8_t *b)
 
 /* One acceptable instruction, memory operand re-encoded, into out. */
 static unsigned one_insn(struct dt_rng *r, const struct dt_ctx *c, const ZydisDecoder *dec,
-			 unsigned reserved, unsigned flags, uint8_t *out)
+			 unsigned reserved, uint8_t *out)
 {
 	ZydisDecodedInstruction in;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
@@ -322,7 +321,7 @@ static unsigned one_insn(struct dt_rng *r, const struct dt_ctx *c, const ZydisDe
 	for (;;) {
 		candidate(r, b);
 		if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(dec, b, sizeof(b), &in, ops)) ||
-		    !acceptable(&in, ops, reserved, flags))
+		    !acceptable(&in, ops, reserved))
 			continue;
 		unsigned len = in.length;
 		if (explicit_mem(&in, ops)) {
@@ -337,15 +336,10 @@ static unsigned one_insn(struct dt_rng *r, const struct dt_ctx *c, const ZydisDe
 			len = n + in.length - tail;
 			ZydisMnemonic mn = in.mnemonic;
 			if (len > 15 || !ZYAN_SUCCESS(ZydisDecoderDecodeFull(dec, nb, len, &in, ops)) ||
-			    in.length != len || in.mnemonic != mn || !acceptable(&in, ops, reserved, flags))
+			    in.length != len || in.mnemonic != mn || !acceptable(&in, ops, reserved))
 				continue;
 			memcpy(b, nb, len);
 		}
-		/* Known btmon bug (curated_known.S): with 65 67 (+ SIB for
-		 * [disp32]) in front, a memory instruction of 13+ bytes no longer
-		 * fits the 15-byte limit. */
-		if (!(flags & DT_GEN_GAPS) && explicit_mem(&in, ops) && len >= 13)
-			continue;
 		memcpy(out, b, len);
 		return len;
 	}
@@ -421,8 +415,8 @@ static void random_state(struct dt_rng *r, const struct dt_ctx *c, unsigned rese
 	}
 }
 
-uint32_t dt_random_sequence(const struct dt_ctx *c, struct dt_rng *r, unsigned flags,
-			    uint8_t *code, struct dt_input *in)
+uint32_t dt_random_sequence(const struct dt_ctx *c, struct dt_rng *r, uint8_t *code,
+			    struct dt_input *in)
 {
 	static ZydisDecoder dec;
 	static bool dec_ready;
@@ -435,15 +429,15 @@ uint32_t dt_random_sequence(const struct dt_ctx *c, struct dt_rng *r, unsigned f
 	unsigned n = below(r, 16) == 0 ? 56 + below(r, DT_SEQ_MAX_INSNS - 55) : 1 + below(r, 8);
 	uint32_t len = 0;
 	for (unsigned i = 0; i < n; i++)
-		len += one_insn(r, c, &dec, reserved, flags, code + len);
+		len += one_insn(r, c, &dec, reserved, code + len);
 	random_state(r, c, reserved, in);
 	if (below(r, 4) == 0)
 		in->place = BT_PAGE_SIZE - below(r, len + 1);   /* across the first code page's end */
 	return len;
 }
 
-unsigned dt_run_random(struct dt_ctx *c, uint64_t seed, unsigned first, unsigned n, unsigned flags,
-		       FILE *log, unsigned max_reports, unsigned progress)
+unsigned dt_run_random(struct dt_ctx *c, uint64_t seed, unsigned first, unsigned n, FILE *log,
+		       unsigned max_reports, unsigned progress)
 {
 	static struct dt_input in;
 	static struct dt_result res;
@@ -451,9 +445,9 @@ unsigned dt_run_random(struct dt_ctx *c, uint64_t seed, unsigned first, unsigned
 	struct dt_rng r = { seed };
 	unsigned bad = 0;
 	for (unsigned i = 0; i < first; i++)
-		dt_random_sequence(c, &r, flags, code, &in);
+		dt_random_sequence(c, &r, code, &in);
 	for (unsigned i = first; i < first + n; i++) {
-		uint32_t len = dt_random_sequence(c, &r, flags, code, &in);
+		uint32_t len = dt_random_sequence(c, &r, code, &in);
 		int v = dt_check(c, code, len, &in, &res);
 		if (v != 0) {
 			bad++;

@@ -3,8 +3,9 @@
  * curated sequence from every state of its seed class, and 100,000 random
  * sequences from fixed seeds, must end in the same state natively and
  * translated. A mismatch prints a reproducer (shrunk for random sequences)
- * on stderr. The sequences of known btmon bugs (curated_known.S) run too,
- * and only print whether each still reproduces. Long runs: btmon-difftest.
+ * on stderr. The sequences of known departures from the CPU (curated_known.S:
+ * FXSAVE) run too, and only print whether each still differs. Long runs:
+ * btmon-difftest.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -37,25 +38,25 @@ START_TEST(test_curated_sequence_ends_in_the_host_cpus_state)
 }
 END_TEST
 
-START_TEST(test_known_bug_sequences_are_run_and_reported)
+START_TEST(test_known_departure_sequences_are_run_and_reported)
 {
-	/* Not a pass/fail check: each prints whether its bug is still there. */
+	/* Not a pass/fail check: each prints whether its departure still shows. */
 	unsigned n, runs;
 	const struct dt_case *k = &dt_known(&n)[_i];
 	unsigned bad = dt_run_case(ctx, k, NULL, 0, &runs);
 	if (bad)
-		fprintf(stderr, "note: known btmon bug still reproduces: %s (%u of %u runs; "
+		fprintf(stderr, "note: known departure still differs: %s (%u of %u runs; "
 			"btmon-difftest --case %s)\n", k->name, bad, runs, k->name);
 	else
-		fprintf(stderr, "note: %s no longer reproduces: move it from curated_known.S to "
-			"its class\n", k->name);
+		fprintf(stderr, "note: %s no longer differs: move it from curated_known.S to its "
+			"class and update docs/ARCHITECTURE.md\n", k->name);
 }
 END_TEST
 
 START_TEST(test_random_sequences_end_in_the_host_cpus_state)
 {
 	uint64_t seed = RANDOM_SEED + (uint64_t)_i;
-	unsigned bad = dt_run_random(ctx, seed, 0, RANDOM_PER_CHUNK, 0, stderr, 3, 0);
+	unsigned bad = dt_run_random(ctx, seed, 0, RANDOM_PER_CHUNK, stderr, 3, 0);
 	ck_assert_msg(bad == 0, "seed %#llx: %u of %u random sequences differ (reproducers above)",
 		      (unsigned long long)seed, bad, RANDOM_PER_CHUNK);
 }
@@ -111,9 +112,9 @@ static Suite *diff_suite(void)
 	tcase_add_loop_test(tc, test_curated_sequence_ends_in_the_host_cpus_state, 0, (int)n);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("known btmon bugs");
+	tc = tcase_create("known departures");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, test_known_bug_sequences_are_run_and_reported, 0, (int)nknown);
+	tcase_add_loop_test(tc, test_known_departure_sequences_are_run_and_reported, 0, (int)nknown);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("random");

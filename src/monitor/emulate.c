@@ -302,7 +302,12 @@ static enum emu_result op_invlpg(struct machine *m, const struct emu_insn *e)
 		return EMU_EXCEPTION;
 	gla_t la = emulate_ea(m, &e->ops[0]);
 	uint32_t span = mmu_invlpg(&m->mmu, la);
-	vcpu_ibt_flush_range(m->vcpu, la & ~(span - 1), span);
+	/* Blocks that start in the page before may run into this one. */
+	gla_t base = la & ~(span - 1);
+	if (base >= BT_PAGE_SIZE)
+		vcpu_ibt_flush_range(m->vcpu, base - BT_PAGE_SIZE, span + BT_PAGE_SIZE);
+	else
+		vcpu_ibt_flush_range(m->vcpu, base, span);
 	return EMU_NEXT;
 }
 

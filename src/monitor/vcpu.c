@@ -167,8 +167,9 @@ static void ibt_flush_table_range(struct vcpu_ibt *t, gla_t base, uint32_t len)
 		ibt_flush_table(t);
 		return;
 	}
-	if (len <= BT_PAGE_SIZE && !ibt_page_bit(t, base))
-		return;   /* no entry was ever made in that page */
+	if (len <= 2 * BT_PAGE_SIZE && !ibt_page_bit(t, base) &&
+	    (len <= BT_PAGE_SIZE || !ibt_page_bit(t, base + BT_PAGE_SIZE)))
+		return;   /* no entry was ever made in those pages */
 	ibt_flush_list_range(t, t->filled, &t->nfilled, base, len);
 	ibt_flush_list_range(t, t->gfilled, &t->ngfilled, base, len);
 }

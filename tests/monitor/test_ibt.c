@@ -103,6 +103,11 @@ START_TEST(test_invlpg_range_flush)
 	ck_assert_ptr_eq(lookup(1, 0x08048010), CODE_A);
 	vcpu_ibt_flush_range(v, 0x08000000, 4u << 20);   /* a 4 MiB page */
 	ck_assert_ptr_null(lookup(1, 0x08048010));
+	/* INVLPG of a page flushes the page before it too (op_invlpg): a block
+	 * starting there may run into the page */
+	vcpu_ibt_insert(v, 1, 0x08048ff0, CODE_A, false);
+	vcpu_ibt_flush_range(v, 0x08048000, 2 * 4096);
+	ck_assert_ptr_null(lookup(1, 0x08048ff0));
 }
 END_TEST
 

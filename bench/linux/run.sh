@@ -34,9 +34,8 @@
 #
 # Environment:
 #   BENCH_LINUX_DIV        divide every size by this (default 1), on all
-#                          three machines alike. A full run takes about 30
-#                          minutes while btmon's syscall, pipe and fork paths
-#                          are 50-700x native; 10 gives a 4-minute run
+#                          three machines alike. A full run takes about 6
+#                          minutes, most of it QEMU's; 10 gives a 1-minute run
 #   BENCH_LINUX_WORKLOADS  which workloads (default: all, in the order above)
 #   BENCH_LINUX_BOOTS      boots timed per machine (default 3; 0 skips)
 #   BENCH_LINUX_NATIVE_RUNS  native runs per workload (default 3)

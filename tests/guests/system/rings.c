@@ -6,7 +6,10 @@
  * #GP(n*8+2); POPF cannot change IF at CPL 3 with IOPL 0; timer interrupts
  * taken in user mode switch stacks; user accesses to supervisor,
  * read-only and not-present pages give #PF error codes 5, 7 and 4; and
- * SYSENTER/SYSEXIT round trips with the SYSENTER MSRs. User code is C in
+ * SYSENTER/SYSEXIT round trips with the SYSENTER MSRs; two address spaces
+ * whose user code at one linear address differs, switched between and
+ * remapped while not current (btmon keeps both spaces' windows and user
+ * indirect-branch tables: a stale one would run the old code). User code is C in
  * the kernel image (all of 0–4 MiB is a user page); it cannot print, so it
  * stores results that the kernel checks afterwards. INT 0x81 brings the
  * CPU back to CPL 0 for good: its handler resumes the kernel at user_return.
@@ -237,6 +240,74 @@ static void user_sysenter(void)
 	USER_EXIT();
 }
 
+/* Two address spaces: pd and pd2 share everything but linear 12–16 MiB,
+ * where each maps its own page table (pt_code, pt_code2); the code page at
+ * USER_FN returns a different number in each frame. */
+#define USER_FN  0xc00000u
+#define FN_FRAME(k) (0x310000u + (k) * 0x1000u)
+static volatile uint32_t pd2[1024] PAGE_ALIGNED, pt_code[1024] PAGE_ALIGNED, pt_code2[1024] PAGE_ALIGNED;
+static volatile uint32_t fn_result_first, fn_result_bad;
+
+static void put_fn(unsigned k, uint32_t value)   /* mov $value, %eax; ret */
+{
+	volatile uint8_t *c = (volatile uint8_t *)FN_FRAME(k);
+	c[0] = 0xb8;
+	for (unsigned i = 0; i < 4; i++)
+		c[1 + i] = (uint8_t)(value >> (8 * i));
+	c[5] = 0xc3;
+}
+
+static void user_call_fn(void)
+{
+	uint32_t fn = USER_FN, first = 0, bad = 0;
+	for (uint32_t i = 0; i < 200; i++) {   /* an indirect call: the IBT remembers it */
+		uint32_t r;
+		__asm__ volatile("call *%1" : "=a"(r) : "r"(fn) : "ecx", "edx", "memory", "cc");
+		if (i == 0)
+			first = r;
+		else if (r != first)
+			bad++;
+	}
+	fn_result_first = first;
+	fn_result_bad = bad;
+	USER_EXIT();
+}
+
+static uint32_t run_fn_in(volatile uint32_t *dir)
+{
+	write_cr3((uint32_t)dir);
+	fn_result_first = 0;
+	run_user(user_call_fn);
+	return fn_result_bad ? 0xbad : fn_result_first;
+}
+
+static void check_spaces(void)
+{
+	for (unsigned i = 0; i < 1024; i++)
+		pd2[i] = pd[i];
+	put_fn(0, 1);
+	put_fn(1, 2);
+	put_fn(2, 3);
+	pt_code[0] = FN_FRAME(0) | PTE_P | PTE_U;
+	pt_code2[0] = FN_FRAME(1) | PTE_P | PTE_U;
+	pd[3] = (uint32_t)pt_code | PTE_P | PTE_W | PTE_U;
+	pd2[3] = (uint32_t)pt_code2 | PTE_P | PTE_W | PTE_U;
+	uint32_t a1 = run_fn_in(pd), b1 = run_fn_in(pd2), a2 = run_fn_in(pd), b2 = run_fn_in(pd2);
+	CHECK(a1 == 1 && b1 == 2 && a2 == 1 && b2 == 2,
+	      "two address spaces, one user code address: each runs its own code (%u %u %u %u)",
+	      a1, b1, a2, b2);
+	pt_code[0] = FN_FRAME(2) | PTE_P | PTE_U;   /* while pd is not current: no INVLPG needed */
+	uint32_t a3 = run_fn_in(pd);
+	CHECK(a3 == 3, "a PTE of a space changed while another ran: its new code runs (%u)", a3);
+	uint32_t b3 = run_fn_in(pd2);
+	pd[3] = (uint32_t)pt_code2 | PTE_P | PTE_W | PTE_U;   /* a PDE this time */
+	uint32_t a4 = run_fn_in(pd);
+	CHECK(b3 == 2 && a4 == 2, "a PDE of a space changed while another ran: its new table is used (%u %u)",
+	      b3, a4);
+	pd[3] = 0;
+	write_cr3((uint32_t)pd);
+}
+
 /* IRET to CPL 3 nulls data segment registers whose DPL is below 3. */
 static volatile uint32_t user_fs_seen = 0xffff, user_gs_seen = 0xffff;
 
@@ -296,6 +367,8 @@ int guest_main(uint32_t magic, const void *info)
 
 	run_user(user_privileged);
 	check_privileged();
+
+	check_spaces();
 
 	__asm__ volatile("movl %0, %%fs\n\tmovl %1, %%gs" : : "r"(SEL_KDATA), "r"(SEL_UDATA));
 	run_user(user_segs);

@@ -25,47 +25,11 @@
 #define T_URO  0x801000u       /* user, read-only */
 #define T_NP   0x802000u       /* not present */
 
-struct tss {
-	uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
-	uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi, es, cs, ss, ds, fs, gs, ldt;
-	uint16_t trap, iomap_base;
-};
-
-static struct tss tss;
 #define PAGE_ALIGNED __attribute__((aligned(4096)))
-static uint8_t kstack[8192] PAGE_ALIGNED, sysenter_stack[4096] PAGE_ALIGNED, ustack[8192] PAGE_ALIGNED;
+static uint8_t sysenter_stack[4096] PAGE_ALIGNED;
 static volatile uint32_t pd[1024] PAGE_ALIGNED, pt_low[1024] PAGE_ALIGNED, pt_test[1024] PAGE_ALIGNED;
 struct table_reg { uint16_t limit; uint32_t base; } __attribute__((packed));
 static struct table_reg gdtr_copy __attribute__((used)), idtr_copy __attribute__((used));
-
-/* run_user: IRET to fn at CPL 3 on ustack; returns when fn does INT 0x81. */
-static volatile uint32_t saved_esp __attribute__((used)), user_fn, user_sp;
-extern char user_return[];
-
-__attribute__((noinline)) static void run_user(void (*fn)(void))
-{
-	user_fn = (uint32_t)fn;
-	user_sp = (uint32_t)(ustack + sizeof(ustack) - 16);
-	__asm__ volatile("pushal\n\t"
-			 "movl %%esp, saved_esp\n\t"
-			 "pushl %0\n\tpushl user_sp\n\tpushl $0x202\n\tpushl %1\n\tpushl user_fn\n\t"
-			 "movl %0, %%eax\n\tmovl %%eax, %%ds\n\tmovl %%eax, %%es\n\t"
-			 "iret\n"
-			 "user_return:\n\t"
-			 "movl %2, %%eax\n\tmovl %%eax, %%ds\n\tmovl %%eax, %%es\n\t"
-			 "movl saved_esp, %%esp\n\t"
-			 "popal"
-			 : : "i"(SEL_UDATA), "i"(SEL_UCODE), "i"(SEL_KDATA) : "memory", "cc");
-}
-
-#define USER_EXIT() do { __asm__ volatile("int $0x81"); __builtin_unreachable(); } while (0)
-
-static void on_exit_to_kernel(struct trap_frame *f)
-{
-	f->eip = (uint32_t)user_return;
-	f->cs = SEL_KCODE;
-	f->eflags = 0x2;
-}
 
 /* INT 0x80: EAX = EAX * 2 + 1, and check the frame. */
 static volatile uint32_t sys_calls, sys_bad_frame, sys_frame_outside_kstack;
@@ -75,7 +39,7 @@ static void on_syscall(struct trap_frame *f)
 	sys_calls++;
 	if (f->cs != SEL_UCODE || f->user_ss != SEL_UDATA || f->user_esp != f->ebx || !(f->eflags & EFLAGS_IF))
 		sys_bad_frame++;
-	if ((uint8_t *)f < kstack || (uint8_t *)f >= kstack + sizeof(kstack))
+	if ((uint8_t *)f < user_kstack || (uint8_t *)f >= user_kstack + sizeof(user_kstack))
 		sys_frame_outside_kstack++;
 	f->eax = f->eax * 2 + 1;
 }
@@ -170,7 +134,7 @@ static void on_timer(struct trap_frame *f)
 	ticks++;
 	if ((f->cs & 3) == 3) {
 		ticks_from_user++;
-		if (f->user_ss != SEL_UDATA || (uint8_t *)f < kstack || (uint8_t *)f >= kstack + sizeof(kstack))
+		if (f->user_ss != SEL_UDATA || (uint8_t *)f < user_kstack || (uint8_t *)f >= user_kstack + sizeof(user_kstack))
 			tick_bad_frame++;
 	}
 	outb(0x20, 0x20);
@@ -322,11 +286,7 @@ static void user_segs(void)
 
 static void setup(void)
 {
-	tss.ss0 = SEL_KDATA;
-	tss.esp0 = (uint32_t)(kstack + sizeof(kstack));
-	tss.iomap_base = sizeof(tss);             /* beyond the limit: no I/O bitmap */
-	gdt_set(SEL_TSS, (uint32_t)&tss, sizeof(tss) - 1, DESC_TSS32, 0);
-	__asm__ volatile("ltr %w0" : : "r"(SEL_TSS));
+	user_init();
 	__asm__ volatile("sgdt gdtr_copy\n\tsidt idtr_copy" ::: "memory");
 
 	for (unsigned i = 0; i < 1024; i++)
@@ -340,8 +300,6 @@ static void setup(void)
 
 	idt_set_handler(0x80, on_syscall);
 	idt_set_gate(0x80, 0, 3);
-	idt_set_handler(0x81, on_exit_to_kernel);
-	idt_set_gate(0x81, 0, 3);
 	idt_set_gate(3, 0, 3);
 	idt_set_gate(4, 0, 3);
 	static const unsigned recorded[] = { 3, 4, 13, 14 };

@@ -293,40 +293,6 @@ static void test_flags_kept_by_loads(void)
 
 /* ---- CPL 3 (paging off: the user window reaches the GDT) ---- */
 
-struct tss {
-	uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
-	uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi, es, cs, ss, ds, fs, gs, ldt;
-	uint16_t trap, iomap_base;
-};
-static struct tss tss;
-static uint8_t kstack[8192] PAGE_ALIGNED, ustack[8192] PAGE_ALIGNED;
-static volatile uint32_t saved_esp __attribute__((used)), user_fn, user_sp;
-extern char user_return[];
-
-/* IRET to fn at CPL 3; returns when fn does INT 0x81 (as in rings.c). */
-__attribute__((noinline)) static void run_user(void (*fn)(void))
-{
-	user_fn = (uint32_t)fn;
-	user_sp = (uint32_t)(ustack + sizeof(ustack) - 16);
-	__asm__ volatile("pushal\n\t"
-			 "movl %%esp, saved_esp\n\t"
-			 "pushl %0\n\tpushl user_sp\n\tpushl $0x202\n\tpushl %1\n\tpushl user_fn\n\t"
-			 "movl %0, %%eax\n\tmovl %%eax, %%ds\n\tmovl %%eax, %%es\n\t"
-			 "iret\n"
-			 "user_return:\n\t"
-			 "movl %2, %%eax\n\tmovl %%eax, %%ds\n\tmovl %%eax, %%es\n\t"
-			 "movl saved_esp, %%esp\n\t"
-			 "popal"
-			 : : "i"(SEL_UDATA), "i"(SEL_UCODE), "i"(SEL_KDATA) : "memory", "cc");
-}
-
-static void on_exit_to_kernel(struct trap_frame *f)
-{
-	f->eip = (uint32_t)user_return;
-	f->cs = SEL_KCODE;
-	f->eflags = 0x2;
-}
-
 static struct trap_record u_trap;
 static uint32_t u_site, u_verw_kdata, u_bad, u_bad_probe;
 
@@ -359,13 +325,8 @@ static void user_segs(void)
 
 static void test_cpl3(void)
 {
-	tss.ss0 = SEL_KDATA;
-	tss.esp0 = (uint32_t)(kstack + sizeof(kstack));
-	tss.iomap_base = sizeof(tss);
-	__asm__ volatile("ltr %w0" : : "r"(SEL_TSS));
+	user_init();
 	gdt_set(SEL_UTLS, (uint32_t)tls_u, 0xfffff, DESC_UDATA, DESC_4K32);
-	idt_set_handler(0x81, on_exit_to_kernel);
-	idt_set_gate(0x81, 0, 3);
 	uint32_t zf = FL_ZF;
 	for (unsigned i = 0; i < 4; i++) {             /* fill the CPL 0 memos */
 		__asm__ volatile("movl %0, %%gs" : : "r"(SEL_KDATA) : "memory");
@@ -477,7 +438,6 @@ int guest_main(uint32_t magic, const void *info)
 	gdt_set(SEL_TLS_B, (uint32_t)tls_b, 0xfffff, DESC_KDATA, DESC_4K32);
 	gdt_set(SEL_RO, 0, 0xfffff, ACC_RO, DESC_4K32);
 	gdt_set(SEL_XO, 0, 0xfffff, ACC_XO, DESC_4K32);
-	gdt_set(SEL_TSS, (uint32_t)&tss, sizeof(tss) - 1, DESC_TSS32, 0);
 
 	test_loads();
 	test_push_pop();

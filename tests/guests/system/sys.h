@@ -103,6 +103,14 @@ static inline void write_cr3(uint32_t v) { __asm__ volatile("mov %0, %%cr3" : : 
 static inline void write_cr4(uint32_t v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
 static inline void invlpg(const volatile void *p) { __asm__ volatile("invlpg (%0)" : : "r"(p) : "memory"); }
 
+/* user.c: CPL 3. user_init loads a TSS (ESP0 = the top of user_kstack) and
+ * the INT 0x81 gate; run_user IRETs to fn at CPL 3 on a user stack and
+ * returns once fn does USER_EXIT(). */
+extern uint8_t user_kstack[8192];
+void user_init(void);
+void run_user(void (*fn)(void));
+#define USER_EXIT() do { __asm__ volatile("int $0x81"); __builtin_unreachable(); } while (0)
+
 static inline void wrmsr(uint32_t msr, uint64_t v)
 {
 	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));

@@ -155,6 +155,14 @@ static struct tc_block *follow_branch(struct machine *m)
 	struct tc_block *to = machine_block_at(m, v->eip);
 	if (!to || !m->chain || stepping(v))
 		return to;
+	/* A block whose last instruction runs into the next page is only right
+	 * while that page keeps its mapping, which a chained jump would not
+	 * check (machine_block_at does): under paging it is not chained to,
+	 * unless that page is global (kernel text, which stays put; Linux's
+	 * hot straddling blocks are all there). */
+	if (to->npages > 1 && (v->cr0 & X86_CR0_PG) &&
+	    !mmu_is_global(&m->mmu, to->eip + to->guest_len - 1))
+		return to;
 	struct tc_block *from = tc_find_by_host(&m->tc, (void *)(uintptr_t)v->exit_link);
 	struct tc_exit *e = from ? tc_find_exit(from, (void *)(uintptr_t)v->exit_link) : NULL;
 	if (e && from->valid && to->valid) {
@@ -171,8 +179,11 @@ static struct tc_block *follow_indirect(struct machine *m)
 	v->eip = v->exit_eip;
 	struct tc_block *to = machine_block_at(m, v->eip);
 	if (to && m->chain && !stepping(v)) {
-		if (v->cpl == 3)   /* the user IBT outlives CR3 writes (ibt_spaces.c) */
+		if (v->cpl == 3) {   /* the user IBT outlives CR3 writes (ibt_spaces.c) */
 			mmu_note_fetch(&m->mmu, to->eip);
+			if (to->npages > 1)   /* and its second page's mapping too */
+				mmu_note_fetch(&m->mmu, to->eip + to->guest_len - 1);
+		}
 		vcpu_ibt_insert(v, v->cpl == 3, to->eip, to->host, mmu_is_global(&m->mmu, to->eip));
 	}
 	return to;

@@ -111,6 +111,22 @@ static struct tc_block *translate_at(struct machine *m, gla_t eip)
 	return b;
 }
 
+/* --verify: do the guest bytes of b, read from its physical page(s) as they
+ * are now, still hash to what was translated? */
+static bool code_unchanged(struct machine *m, const struct tc_block *b, gpa_t pa)
+{
+	uint8_t buf[sizeof(((struct xlate_block *)0)->guest)];
+	uint32_t first = BT_PAGE_SIZE - (pa & (BT_PAGE_SIZE - 1));
+	if (b->guest_len > sizeof(buf) || (b->npages > 1 && b->pages[1] + BT_PAGE_SIZE > m->mmu.ram_size) ||
+	    (uint64_t)pa + (first < b->guest_len ? first : b->guest_len) > m->mmu.ram_size)
+		return true;   /* nothing to compare against */
+	if (first >= b->guest_len || b->npages < 2)
+		return tc_hash_code(m->mmu.ram + pa, b->guest_len) == b->code_hash;
+	memcpy(buf, m->mmu.ram + pa, first);   /* the second page is not the next physical one */
+	memcpy(buf + first, m->mmu.ram + b->pages[1], b->guest_len - first);
+	return tc_hash_code(buf, b->guest_len) == b->code_hash;
+}
+
 struct tc_block *machine_block_at(struct machine *m, gla_t eip)
 {
 	gpa_t pa;
@@ -122,8 +138,7 @@ struct tc_block *machine_block_at(struct machine *m, gla_t eip)
 	struct tc_block *b = tc_lookup(&m->tc, key);
 	if (b && !second_page_current(m, b))
 		b = NULL;   /* translate again: a new block for the new mapping */
-	if (b && m->opt->verify && tc_hash_code(m->mmu.ram + pa, b->guest_len) != b->code_hash &&
-	    pa + b->guest_len <= m->mmu.ram_size) {
+	if (b && m->opt->verify && !code_unchanged(m, b, pa)) {
 		/* Guest code changed without the write protection noticing: a btmon bug. */
 		machine_stop(m, 70, true, "verify: code at 0x%08x changed under its translation", eip);
 		return NULL;

@@ -280,6 +280,35 @@ static void test_smc(void)
 	CHECK(good, "SMC in the same block: a store to a later instruction's immediate is executed");
 }
 
+/* A block whose last instruction runs into the next page, reached by a
+ * direct jump from its own page: after the next page is remapped (PTE +
+ * INVLPG), the instruction must read its bytes from the new frame. */
+static void test_straddle(void)
+{
+	static const uint8_t head[] = { 0xeb, 0x0b };        /* 0xff0: jmp 0xffd */
+	static const uint8_t mov[] = { 0xb8, 0x11, 0x22 };   /* 0xffd: mov eax, imm32 ... */
+	volatile uint8_t *f = (volatile uint8_t *)FRAME(20);
+	for (unsigned i = 0; i < sizeof(head); i++)
+		f[0xff0 + i] = head[i];
+	for (unsigned i = 0; i < sizeof(mov); i++)
+		f[0xffd + i] = mov[i];
+	volatile uint8_t *t1 = (volatile uint8_t *)FRAME(21), *t2 = (volatile uint8_t *)FRAME(22);
+	t1[0] = 0x33, t1[1] = 0x44, t1[2] = 0xc3;            /* ... 0x44332211; ret */
+	t2[0] = 0x55, t2[1] = 0x66, t2[2] = 0xc3;            /* ... 0x66552211; ret */
+	pt_test_a[20] = FRAME(20) | PTE_P | PTE_W;
+	pt_test_a[21] = FRAME(21) | PTE_P | PTE_W;
+	uint32_t fn = LIN(20) + 0xff0, r1 = 0, r2 = 0;
+	for (unsigned i = 0; i < 3; i++)                    /* translated, then chained */
+		r1 = call_at(fn, 0);
+	pt_test_a[21] = FRAME(22) | PTE_P | PTE_W;
+	invlpg((void *)LIN(21));
+	for (unsigned i = 0; i < 3; i++)
+		r2 = call_at(fn, 0);
+	CHECK(r1 == 0x44332211 && r2 == 0x66552211,
+	      "an instruction across a page boundary, reached by a chained jump, sees its next page remapped "
+	      "(%08x, %08x)", r1, r2);
+}
+
 int guest_main(uint32_t magic, const void *info)
 {
 	(void)magic;
@@ -295,6 +324,7 @@ int guest_main(uint32_t magic, const void *info)
 	test_invlpg();
 	test_cr3_and_global();
 	test_smc();
+	test_straddle();
 	console_printf("paging: %u failure(s)\n", sys_failures);
 	return sys_failures ? 1 : 0;
 }

@@ -123,9 +123,12 @@ static enum emu_result op_mov_sreg(struct machine *m, const struct emu_insn *e)
 	if (dst->type == ZYDIS_OPERAND_TYPE_REGISTER &&
 	    ZydisRegisterGetClass(dst->reg.value) == ZYDIS_REGCLASS_SEGMENT) {
 		uint32_t sel;
-		if (!emu_operand_read(m, src, &sel))
+		int s = sreg_index(dst->reg.value);
+		if (!emu_operand_read(m, src, &sel) || !seg_load(m, s, (uint16_t)sel))
 			return EMU_EXCEPTION;
-		return seg_load(m, sreg_index(dst->reg.value), (uint16_t)sel) ? EMU_NEXT : EMU_EXCEPTION;
+		if (s == X86_SS)   /* the next instruction (mov esp) runs before any interrupt */
+			m->vcpu->interrupt_shadow = 1;
+		return EMU_NEXT;
 	}
 	/* mov r/m16, sreg (memory or 16-bit register form) */
 	uint32_t sel = m->vcpu->seg[sreg_index(src->reg.value)].sel;
@@ -150,6 +153,8 @@ static enum emu_result op_push_pop_sreg(struct machine *m, const struct emu_insn
 	if (!seg_load(m, s, (uint16_t)sel))
 		return EMU_EXCEPTION;
 	v->gpr[X86_ESP] += size;
+	if (s == X86_SS)
+		v->interrupt_shadow = 1;
 	return EMU_NEXT;
 }
 
@@ -251,6 +256,8 @@ static enum emu_result op_if_user(struct machine *m, const struct emu_insn *e)
 			deliver_exception(m, X86_EXC_GP, true, 0);
 			return EMU_EXCEPTION;
 		}
+		if (e->in.mnemonic == ZYDIS_MNEMONIC_STI && !v->vif)
+			v->interrupt_shadow = 1;   /* no interrupt before the next instruction */
 		v->vif = e->in.mnemonic == ZYDIS_MNEMONIC_STI ? X86_FL_IF : 0;
 		return EMU_NEXT;
 	case ZYDIS_MNEMONIC_PUSHFD: {

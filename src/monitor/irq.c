@@ -174,7 +174,8 @@ void irq_update_poll(struct machine *m)
 		gen = atomic_load(&g_timer_gen);
 		bool kick = atomic_load(&g_kick), urgent = atomic_load(&g_status_wanted);
 		set_poll(v, 0, urgent ? PROT_NONE : PROT_READ);
-		set_poll(v, 1, (intr || kick || urgent) ? PROT_NONE : PROT_READ);
+		/* in an interrupt shadow the next instruction runs first */
+		set_poll(v, 1, ((intr || kick) && !v->interrupt_shadow) || urgent ? PROT_NONE : PROT_READ);
 	} while (gen != atomic_load(&g_timer_gen));
 }
 
@@ -192,7 +193,7 @@ static uint64_t run_devices(struct machine *m)
 static bool take_interrupt(struct machine *m)
 {
 	struct vcpu *v = m->vcpu;
-	if (!v->vif || !board_intr(&m->board))
+	if (!v->vif || v->interrupt_shadow || !board_intr(&m->board))
 		return false;
 	uint8_t vec = board_acknowledge(&m->board);
 	m->stats.interrupts++;

@@ -40,15 +40,18 @@ static bool code_gla_to_gpa(void *ctx, gla_t la, gpa_t *pa)
 	return mmu_gla_to_gpa(&m->mmu, la, pa);
 }
 
+/* One guest instruction per block, with no chaining: under guest TF, and for
+ * the instruction after an emulated STI / MOV SS / POP SS, which no
+ * interrupt may precede (vcpu.interrupt_shadow; irq.c holds them back). */
+static bool stepping(const struct vcpu *v)
+{
+	return (v->vflags & X86_FL_TF) || v->interrupt_shadow;
+}
+
 static uint32_t current_mode(const struct vcpu *v)
 {
 	return (v->cpl & TC_MODE_CPL_MASK) | ((v->cr0 & X86_CR0_PG) ? TC_MODE_PG : 0) |
-	       ((v->vflags & X86_FL_TF) ? TC_MODE_STEP : 0);
-}
-
-static bool stepping(const struct vcpu *v)
-{
-	return v->vflags & X86_FL_TF;
+	       (stepping(v) ? TC_MODE_STEP : 0);
 }
 
 /* Instruction fetch at eip failed: #PF, or a stop if there is no RAM at all. */
@@ -180,7 +183,8 @@ static struct tc_block *follow_branch(struct machine *m)
 		return to;
 	struct tc_block *from = tc_find_by_host(&m->tc, (void *)(uintptr_t)v->exit_link);
 	struct tc_exit *e = from ? tc_find_exit(from, (void *)(uintptr_t)v->exit_link) : NULL;
-	if (e && from->valid && to->valid) {
+	/* A one-instruction block (TC_MODE_STEP) must always come back here. */
+	if (e && from->valid && to->valid && !(from->key.mode & TC_MODE_STEP)) {
 		tc_chain(&m->tc, e, to);
 		trace_event(&m->trace, TRACE_CACHE, v->eip, "chain", "0x%08x -> 0x%08x",
 			    from->eip, to->eip);
@@ -265,12 +269,17 @@ int machine_run(struct machine *m)
 				trace_exec(&m->trace, b);
 			entry = b->host;
 		}
-		bool step = stepping(v) && !v->resume_rip;
+		bool step = (v->vflags & X86_FL_TF) && !v->resume_rip;
+		bool shadow = v->interrupt_shadow;
 		uint64_t delivered = m->stats.events_delivered;
 		uint32_t reason = vcpu_enter(v, entry);
 		b = NULL;
 		if (reason >= VCPU_EXIT_NREASONS)
 			reason = VCPU_EXIT_NONE;
+		if (shadow && reason != VCPU_EXIT_POLL) {
+			v->interrupt_shadow = 0;   /* the shadowed instruction ran (or faulted) */
+			irq_update_poll(m);
+		}
 		m->stats.exits[reason]++;
 		if (trace_on(&m->trace, TRACE_EXIT) && reason != VCPU_EXIT_FAULT && reason != VCPU_EXIT_POLL)
 			trace_event(&m->trace, TRACE_EXIT, v->exit_eip, run_exit_name(reason), "%s",

@@ -128,16 +128,47 @@ static void check_privileged(void)
 
 /* Timer interrupts while user code spins. */
 static volatile uint32_t ticks, ticks_from_user, tick_bad_frame;
+static volatile uint32_t shadow_irr_seen, shadow_active, shadow_counter, shadow_seen[5], shadow_eip[5], shadow_n;
+extern char shadow_after[];
+
 
 static void on_timer(struct trap_frame *f)
 {
 	ticks++;
+	if (shadow_active && shadow_n < 5) {
+		shadow_seen[shadow_n] = shadow_counter;
+		shadow_eip[shadow_n++] = f->eip;
+	}
 	if ((f->cs & 3) == 3) {
 		ticks_from_user++;
 		if (f->user_ss != SEL_UDATA || (uint8_t *)f < user_kstack || (uint8_t *)f >= user_kstack + sizeof(user_kstack))
 			tick_bad_frame++;
 	}
 	outb(0x20, 0x20);
+}
+
+/* STI at CPL 3 with IOPL 3 (emulated by btmon) with IRQ 0 already pending:
+ * the interrupt comes only after the instruction that follows STI. */
+
+static void user_sti_shadow(void)
+{
+	for (uint32_t k = 0; k < 5; k++) {
+		__asm__ volatile("cli" ::: "memory");
+		uint64_t t0 = rdtsc();
+		for (;;) {   /* until the PIC holds IRQ 0 (OCW3: read IRR) */
+			outb(0x20, 0x0a);
+			if (inb(0x20) & 1) {
+				shadow_irr_seen++;
+				break;
+			}
+			if (rdtsc() - t0 > 4000000000ull)
+				break;
+		}
+		shadow_counter = 0;
+		__asm__ volatile("sti\n\tincl shadow_counter\n"
+				 "shadow_after:\n\tnop\n\tnop" ::: "memory");
+	}
+	USER_EXIT();
 }
 
 static void user_spin(void)
@@ -344,6 +375,19 @@ int guest_main(uint32_t magic, const void *info)
 	CHECK(ticks >= 20 && ticks_from_user > 0, "timer interrupts arrive while CPL 3 code runs (%u of %u)",
 	      ticks_from_user, ticks);
 	CHECK(tick_bad_frame == 0, "an interrupt in CPL 3 switches to the ESP0 stack and pushes SS");
+
+	outb(0x21, 0xfe);
+	shadow_active = 1;
+	run_user_flags(user_sti_shadow, 0x3202);   /* IOPL 3: CLI, STI, IN, OUT allowed */
+	shadow_active = 0;
+	outb(0x21, 0xff);
+	int shadow_ok = shadow_n == 5;
+	for (uint32_t k = 0; k < shadow_n; k++)
+		shadow_ok &= shadow_seen[k] == 1 && shadow_eip[k] == (uint32_t)shadow_after;
+	CHECK(shadow_ok, "CPL 3, IOPL 3: an interrupt pending at STI comes after the next instruction "
+	      "(%u of 5, IRR seen %u; first: counter %u at %08x, want 1 at %08x)", shadow_n, shadow_irr_seen, shadow_seen[0],
+	      shadow_eip[0], (uint32_t)shadow_after);
+
 
 	(void)*(volatile uint32_t *)T_SUP;        /* the kernel's view has it mapped now */
 	*(volatile uint32_t *)T_SUP = 1;

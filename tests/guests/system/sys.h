@@ -109,6 +109,7 @@ static inline void invlpg(const volatile void *p) { __asm__ volatile("invlpg (%0
 extern uint8_t user_kstack[8192];
 void user_init(void);
 void run_user(void (*fn)(void));
+void run_user_flags(void (*fn)(void), uint32_t eflags);   /* e.g. IOPL 3: 0x3202 */
 #define USER_EXIT() do { __asm__ volatile("int $0x81"); __builtin_unreachable(); } while (0)
 
 static inline void wrmsr(uint32_t msr, uint64_t v)

@@ -15,7 +15,7 @@ struct tss {
 static struct tss tss;
 uint8_t user_kstack[8192] __attribute__((aligned(4096)));
 static uint8_t ustack[8192] __attribute__((aligned(4096)));
-static volatile uint32_t saved_esp __attribute__((used)), user_fn, user_sp;
+static volatile uint32_t saved_esp __attribute__((used)), user_fn, user_sp, user_flags;
 extern char user_return[];
 
 static void on_exit_to_kernel(struct trap_frame *f)
@@ -36,13 +36,19 @@ void user_init(void)
 	idt_set_gate(0x81, 0, 3);
 }
 
-__attribute__((noinline)) void run_user(void (*fn)(void))
+void run_user(void (*fn)(void))
 {
+	run_user_flags(fn, 0x202);
+}
+
+__attribute__((noinline)) void run_user_flags(void (*fn)(void), uint32_t eflags)
+{
+	user_flags = eflags;
 	user_fn = (uint32_t)fn;
 	user_sp = (uint32_t)(ustack + sizeof(ustack) - 16);
 	__asm__ volatile("pushal\n\t"
 			 "movl %%esp, saved_esp\n\t"
-			 "pushl %0\n\tpushl user_sp\n\tpushl $0x202\n\tpushl %1\n\tpushl user_fn\n\t"
+			 "pushl %0\n\tpushl user_sp\n\tpushl user_flags\n\tpushl %1\n\tpushl user_fn\n\t"
 			 "movl %0, %%eax\n\tmovl %%eax, %%ds\n\tmovl %%eax, %%es\n\t"
 			 "iret\n"
 			 "user_return:\n\t"

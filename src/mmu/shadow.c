@@ -119,27 +119,34 @@ enum mmu_fault_kind shadow_fill(struct mmu *m, gla_t la, bool write)
 	return shadow_map(m, view, la, &w) ? MMU_FAULT_FILLED : MMU_FAULT_BAD;
 }
 
+bool shadow_fill_quiet(struct mmu *m, unsigned view, gla_t la, unsigned acc)
+{
+	struct walk w;
+	if (!paging_walk(m, la, acc, false, &w) || w.pa >= m->ram_size)
+		return false;
+	/* Only if the access would not change the entry: no A or D bit may be
+	 * set for an access the guest might not make after all. */
+	uint32_t e = w.span == BT_PAGE_SIZE ? w.pte : w.pde;
+	uint32_t need = X86_PTE_A | ((acc & MMU_ACC_WRITE) ? X86_PTE_D : 0);
+	if ((e & need) != need || (w.span == BT_PAGE_SIZE && !(w.pde & X86_PTE_A)))
+		return false;
+	if ((acc & MMU_ACC_WRITE) && mmu_is_code_page(m, w.pa & BT_PAGE_MASK))
+		return false;
+	mmu_check_budget(m);
+	return shadow_map(m, view, la, &w);
+}
+
 void mmu_prefill(struct mmu *m)
 {
 	if (!m->prefill.valid || !m->paging)
 		return;
 	m->prefill.valid = false;
 	gla_t la = m->prefill.la;
-	bool write = m->prefill.write;
-	unsigned acc = (write ? MMU_ACC_WRITE : 0) | (m->cpl == 3 ? MMU_ACC_USER : 0);
-	struct walk w;
+	unsigned acc = (m->prefill.write ? MMU_ACC_WRITE : 0) | (m->cpl == 3 ? MMU_ACC_USER : 0);
 	gpa_t pa;
-	if (!paging_walk(m, la, acc, false, &w) || w.pa >= m->ram_size ||
-	    view_lookup(&m->views[mmu_cur_view(m)], la, &pa))
+	if (view_lookup(&m->views[mmu_cur_view(m)], la, &pa))
 		return;
-	/* Only if the access will not change the entry: no A or D bit may be
-	 * set for an access the guest might not make after all. */
-	uint32_t e = w.span == BT_PAGE_SIZE ? w.pte : w.pde;
-	uint32_t need = X86_PTE_A | (write ? X86_PTE_D : 0);
-	if ((e & need) != need || (w.span == BT_PAGE_SIZE && !(w.pde & X86_PTE_A)))
-		return;
-	mmu_check_budget(m);
-	if (shadow_fill(m, la, write) == MMU_FAULT_FILLED)
+	if (shadow_fill_quiet(m, mmu_cur_view(m), la, acc))
 		m->stats.prefills++;
 }
 

@@ -64,6 +64,10 @@ void mmu_check_budget(struct mmu *m);
 
 /* shadow.c */
 enum mmu_fault_kind shadow_fill(struct mmu *m, gla_t la, bool write);
+/* Map la into view (of the current space) as a fill for access acc would,
+ * if that walk changes no entry (A, and D for a write, already set): a TLB
+ * fill made early, which the guest cannot tell from one made later. */
+bool shadow_fill_quiet(struct mmu *m, unsigned view, gla_t la, unsigned acc);
 void rmap_add(struct mmu *m, gpa_t pa, gla_t la, unsigned view);
 
 /* coherence.c: page-table copies per space. */

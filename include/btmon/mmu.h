@@ -76,7 +76,7 @@ struct mmu_rmap {
  * dropped (coherence.c). So a cached space agrees with its page tables, which
  * is all the TLB flush of a CR3 write guarantees.
  */
-#define MMU_SPACES     8
+#define MMU_SPACES     32
 #define MMU_NVIEWS     (2 * MMU_SPACES)
 #define MMU_SPACE_PTS  48      /* page tables a space keeps copies of */
 #define MMU_PT_WHOLE   0xffffu /* region of a page directory's copy */

@@ -225,5 +225,12 @@ static inline void vcpu_set_eflags(struct vcpu *v, uint32_t fl)
 	v->vflags = fl & X86_FL_VIRTUAL;
 }
 
+/* Remember that table t has an entry for eip's page (INVLPG's fast path). */
+static inline void vcpu_ibt_note_page(struct vcpu_ibt *t, uint32_t eip)
+{
+	uint32_t b = (eip >> 12) & 4095;
+	t->pages[b >> 3] |= (uint8_t)(1u << (b & 7));
+}
+
 #endif /* __ASSEMBLER__ */
 #endif

@@ -3,11 +3,13 @@
  * walk the guest page tables (paging.c) and map the guest-physical page into
  * the current space's view with protections derived from the PTEs —
  * read-only until the guest PTE is dirty, read-only while the page holds
- * translated code or is a traced page table (trace.c) — or report the
- * guest's #PF. Each fill records the page directory and page table it came
- * from (trace_add_user). A reverse map (guest-physical page → linear pages in
+ * translated code — or report the guest's #PF. Each fill records the page
+ * directory and page table entries it came from (coherence.c), so the space
+ * can be checked when it becomes current again. A fill the guest cannot tell
+ * from a later one (no A/D bit to set) is also made early: at IRET after the
+ * guest's #PF handler. A reverse map (guest-physical page → linear pages in
  * each view) finds every alias of a page when it starts or stops holding
- * translated code or being traced.
+ * translated code.
  */
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -143,10 +145,11 @@ void mmu_prefill(struct mmu *m)
 	m->prefill.valid = false;
 	gla_t la = m->prefill.la;
 	unsigned acc = (m->prefill.write ? MMU_ACC_WRITE : 0) | (m->cpl == 3 ? MMU_ACC_USER : 0);
+	unsigned view = mmu_cur_view(m);
 	gpa_t pa;
-	if (view_lookup(&m->views[mmu_cur_view(m)], la, &pa))
+	if (view_lookup(&m->views[view], la, &pa))
 		return;
-	if (shadow_fill_quiet(m, mmu_cur_view(m), la, acc))
+	if (shadow_fill_quiet(m, view, la, acc))
 		m->stats.prefills++;
 }
 

@@ -24,7 +24,7 @@ void space_reset(struct mmu *m, unsigned s)
 	struct mmu_space *sp = &m->spaces[s];
 	view_reset(&m->views[space_view(s, false)]);
 	view_reset(&m->views[space_view(s, true)]);
-	m->map_count -= sp->map_count < m->map_count ? sp->map_count : m->map_count;
+	m->map_count -= sp->map_count;   /* the total is the spaces' sum */
 	sp->map_count = 0;
 	sp->epoch++;
 	coherence_forget(m, s);
@@ -40,7 +40,6 @@ static void reset_all(struct mmu *m)
 			space_reset(m, s);
 		m->spaces[s].used = false;
 	}
-	m->map_count = 0;
 	m->stats.flushes++;
 }
 
@@ -96,8 +95,7 @@ void mmu_check_budget(struct mmu *m)
 			continue;
 		}
 		m->stats.budget_resets++;
-		space_reset(m, m->cur);
-		m->map_count = 0;
+		space_reset(m, m->cur);   /* the only one left */
 		return;
 	}
 }

@@ -92,8 +92,7 @@ static void restore(const struct saved_table *st, struct vcpu_ibt *t)
 		t->neg[e->slot] = e->neg;
 		t->host[e->slot] = e->host;
 		t->filled[k] = e->slot;
-		uint32_t b = ((uint32_t)-e->neg >> 12) & 4095;   /* INVLPG must find it */
-		t->pages[b >> 3] |= (uint8_t)(1u << (b & 7));
+		vcpu_ibt_note_page(t, (uint32_t)-e->neg);   /* INVLPG must find it */
 	}
 	t->nfilled = st->n;
 }

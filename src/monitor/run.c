@@ -203,7 +203,9 @@ static struct tc_block *follow_indirect(struct machine *m)
 			if (to->npages > 1)   /* and its second page's mapping too */
 				mmu_note_fetch(&m->mmu, to->eip + to->guest_len - 1);
 		}
-		vcpu_ibt_insert(v, v->cpl == 3, to->eip, to->host, mmu_is_global(&m->mmu, to->eip));
+		/* globality only matters to the supervisor table (vcpu_ibt_insert) */
+		vcpu_ibt_insert(v, v->cpl == 3, to->eip, to->host,
+				v->cpl != 3 && mmu_is_global(&m->mmu, to->eip));
 	}
 	return to;
 }

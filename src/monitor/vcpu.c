@@ -224,8 +224,7 @@ void vcpu_ibt_insert(struct vcpu *v, unsigned table, gla_t eip, const void *host
 		 * global entry must join it (listed twice at worst) */
 		ibt_list_add(t->filled, &t->nfilled, i);
 	}
-	uint32_t b = (eip >> 12) & 4095;
-	t->pages[b >> 3] |= (uint8_t)(1u << (b & 7));
+	vcpu_ibt_note_page(t, eip);
 	t->neg[i] = (uint32_t)-eip;
 	t->host[i] = (uint64_t)(uintptr_t)host;
 }

@@ -95,6 +95,10 @@ bt_status xlate_block(const struct xlate_env *env, gla_t eip, struct xlate_block
 /* The rule's short name ("copy+gs", "push", ...) and description. */
 const char *xlate_rule_name(enum xlate_rule r);
 
+/* Is this ISA extension (a ZydisISAExt) one the modelled CPU has? Others
+ * translate to #UD (the differential tester generates only these). */
+bool xlate_isa_modelled(int zydis_isa_ext);
+
 /*
  * Verifier (--verify): re-decode the host code of a translated block in
  * 64-bit mode and check DESIGN.md §8.1 — every memory operand of code derived

@@ -98,9 +98,9 @@ const char *xlate_rule_name(enum xlate_rule r)
 }
 
 /* ISA extensions of the modelled CPU (CPUID: P6 family with MMX, SSE, SSE2). */
-static bool isa_modelled(ZydisISAExt ext)
+bool xlate_isa_modelled(int ext)
 {
-	switch (ext) {
+	switch ((ZydisISAExt)ext) {
 	case ZYDIS_ISA_EXT_BASE: case ZYDIS_ISA_EXT_X87: case ZYDIS_ISA_EXT_MMX:
 	case ZYDIS_ISA_EXT_SSE: case ZYDIS_ISA_EXT_SSE2: case ZYDIS_ISA_EXT_PAUSE:
 	case ZYDIS_ISA_EXT_CLFSH:
@@ -283,7 +283,7 @@ enum xlate_rule rules_classify(struct xctx *x, const char **why)
 		*why = "privileged instruction btmon does not model → monitor (#GP/#UD)";
 		return XR_EMULATE;
 	}
-	if (!isa_modelled(x->in.meta.isa_ext)) {
+	if (!xlate_isa_modelled(x->in.meta.isa_ext)) {
 		*why = "instruction set extension the modelled CPU lacks → #UD";
 		return XR_UD;
 	}

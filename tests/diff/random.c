@@ -25,6 +25,7 @@
 #include <Zydis/Zydis.h>
 
 #include "difftest.h"
+#include "btmon/translator.h"
 
 #define REG_BIT(r) (1u << (r))
 #define RESERVED_A (REG_BIT(NATIVE_EBX) | REG_BIT(NATIVE_EBP) | REG_BIT(NATIVE_ESP) | \
@@ -45,19 +46,6 @@ uint64_t dt_rand(struct dt_rng *r)
 static unsigned below(struct dt_rng *r, unsigned n)
 {
 	return (unsigned)(dt_rand(r) % n);
-}
-
-/* The ISA extensions of the modelled CPU: the same list as rules.c. */
-static bool isa_modelled(ZydisISAExt ext)
-{
-	switch (ext) {
-	case ZYDIS_ISA_EXT_BASE: case ZYDIS_ISA_EXT_X87: case ZYDIS_ISA_EXT_MMX:
-	case ZYDIS_ISA_EXT_SSE: case ZYDIS_ISA_EXT_SSE2: case ZYDIS_ISA_EXT_PAUSE:
-	case ZYDIS_ISA_EXT_CLFSH:
-		return true;
-	default:
-		return false;
-	}
 }
 
 /* Sensitive, system-revealing, control- or FPU-environment-changing
@@ -188,7 +176,7 @@ static bool acceptable(const ZydisDecodedInstruction *in, const ZydisDecodedOper
 		       unsigned reserved)
 {
 	if ((in->attributes & (ZYDIS_ATTRIB_IS_PRIVILEGED | ZYDIS_ATTRIB_HAS_ADDRESSSIZE)) ||
-	    !isa_modelled(in->meta.isa_ext) || category_denied(in->meta.category) ||
+	    !xlate_isa_modelled(in->meta.isa_ext) || category_denied(in->meta.category) ||
 	    mnemonic_denied(in->mnemonic))
 		return false;
 	if (in->meta.category == ZYDIS_CATEGORY_STRINGOP && !(reserved & REG_BIT(NATIVE_ESI)))

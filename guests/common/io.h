@@ -81,4 +81,18 @@ static inline void write_eflags(uint32_t f)
 	__asm__ volatile("pushl %0; popfl" : : "r"(f) : "memory", "cc");
 }
 
+/* Let x87 and SSE instructions run natively: CR0.MP set, CR0.EM and CR0.TS
+ * clear, CR4.OSFXSR and CR4.OSXMMEXCPT set. */
+static inline void sse_enable(void)
+{
+	uint32_t cr0, cr4;
+
+	__asm__ volatile("movl %%cr0, %0" : "=r"(cr0));
+	cr0 = (cr0 & ~((1u << 2) | (1u << 3))) | (1u << 1);
+	__asm__ volatile("movl %0, %%cr0" : : "r"(cr0) : "memory");
+	__asm__ volatile("movl %%cr4, %0" : "=r"(cr4));
+	cr4 |= (1u << 9) | (1u << 10);
+	__asm__ volatile("movl %0, %%cr4" : : "r"(cr4) : "memory");
+}
+
 #endif

@@ -27,11 +27,6 @@
 #include "io.h"
 #include "multiboot.h"
 
-#define CR0_MP (1u << 1)
-#define CR0_EM (1u << 2)
-#define CR0_TS (1u << 3)
-#define CR4_OSFXSR     (1u << 9)
-#define CR4_OSXMMEXCPT (1u << 10)
 #define HOLE 0xe0000000u        /* no RAM, no device: reads all-ones */
 
 #define FCW_DOWN  0x077f        /* all masked, 64-bit precision, round down */
@@ -40,17 +35,6 @@
 static uint8_t fx_before[512] __attribute__((aligned(16)));
 static uint8_t fx_after[512] __attribute__((aligned(16)));
 static uint8_t code_page[4096] __attribute__((aligned(4096)));   /* a RET, translated */
-
-static void fe_enable_sse(void)
-{
-	uint32_t cr0, cr4;
-	__asm__ volatile("movl %%cr0, %0" : "=r"(cr0));
-	cr0 = (cr0 & ~(CR0_EM | CR0_TS)) | CR0_MP;
-	__asm__ volatile("movl %0, %%cr0" : : "r"(cr0) : "memory");
-	__asm__ volatile("movl %%cr4, %0" : "=r"(cr4));
-	cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
-	__asm__ volatile("movl %0, %%cr4" : : "r"(cr4) : "memory");
-}
 
 /* Fill x87, MXCSR and XMM0-7 with non-default values. */
 static void fe_load_state(void)
@@ -183,7 +167,7 @@ int guest_main(uint32_t magic, const struct mb_info *info)
 {
 	(void)magic;
 	(void)info;
-	fe_enable_sse();
+	sse_enable();
 	console_puts("exit_state: x87/SSE state across exits to the monitor\n");
 	code_page[0] = 0xc3;   /* ret */
 	/* Once without checking, so the code between the two FXSAVEs is

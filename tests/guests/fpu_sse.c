@@ -27,11 +27,6 @@
 #include "io.h"
 #include "multiboot.h"
 
-#define CR0_MP (1u << 1)
-#define CR0_EM (1u << 2)
-#define CR0_TS (1u << 3)
-#define CR4_OSFXSR     (1u << 9)
-#define CR4_OSXMMEXCPT (1u << 10)
 
 /* IEEE 754 double encodings. */
 #define D_1_0    0x3ff0000000000000ull
@@ -54,18 +49,6 @@ static void check64(const char *what, uint64_t got, uint64_t want)
 	check_eq(check_cat(name, sizeof name, what, " (high)"), (uint32_t)(got >> 32),
 		 (uint32_t)(want >> 32));
 	check_eq(check_cat(name, sizeof name, what, " (low)"), (uint32_t)got, (uint32_t)want);
-}
-
-static void fs_enable_sse(void)
-{
-	uint32_t cr0, cr4;
-
-	__asm__ volatile("movl %%cr0, %0" : "=r"(cr0));
-	cr0 = (cr0 & ~(CR0_EM | CR0_TS)) | CR0_MP;
-	__asm__ volatile("movl %0, %%cr0" : : "r"(cr0) : "memory");
-	__asm__ volatile("movl %%cr4, %0" : "=r"(cr4));
-	cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
-	__asm__ volatile("movl %0, %%cr4" : : "r"(cr4) : "memory");
 }
 
 static void fs_x87(void)
@@ -280,7 +263,7 @@ int guest_main(uint32_t magic, const struct mb_info *info)
 {
 	(void)magic;
 	(void)info;
-	fs_enable_sse();        /* before anything else runs an SSE instruction */
+	sse_enable();        /* before anything else runs an SSE instruction */
 	console_puts("fpu_sse: x87, SSE, SSE2, MMX results as bit patterns\n");
 	fs_x87();
 	fs_x87_int();

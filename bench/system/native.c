@@ -31,6 +31,7 @@
 
 #define PAGE 4096u
 #define MAX_REPS 31
+#include "host_measure.h"
 
 static inline uint64_t rdtsc(void)
 {
@@ -58,26 +59,6 @@ static uint64_t tsc_hz(void)
 	return (uint64_t)((double)(t1 - t0) * 1e9 / (double)(n1 - n0));
 }
 
-typedef uint64_t (*body_fn)(uint32_t n);
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
-/* One warm-up run, then reps timed ones; print the guests' report line. */
-static void measure(const char *name, body_fn body, uint32_t n, uint32_t reps)
-{
-	uint64_t per[MAX_REPS], warm = body(n) / n;
-	for (uint32_t r = 0; r < reps; r++)
-		per[r] = body(n) / n;
-	qsort(per, reps, sizeof(per[0]), cmp_u64);
-	uint64_t med = reps & 1 ? per[reps / 2] : (per[reps / 2 - 1] + per[reps / 2]) / 2;
-	printf("bench: %s cycles_per_op=%" PRIu64 " n=%" PRIu32 " reps=%" PRIu32 " min=%" PRIu64
-	       " max=%" PRIu64 " warmup=%" PRIu64 "\n", name, med, n, reps, per[0], per[reps - 1], warm);
-	fflush(stdout);
-}
 
 static uint64_t getppid_int80(uint32_t n)
 {

@@ -14,22 +14,13 @@ volatile uint32_t sb_pd_a[1024] PAGE_ALIGNED, sb_pd_b[1024] PAGE_ALIGNED;
 volatile uint32_t sb_pt_low[1024] PAGE_ALIGNED;
 volatile uint32_t sb_pt_test_a[1024] PAGE_ALIGNED, sb_pt_test_b[1024] PAGE_ALIGNED;
 
-/* The 32-bit TSS (SDM Vol. 3A §7.2.1): only SS0:ESP0 and the I/O map base
- * matter, no hardware task switch ever uses it. */
-static struct {
-	uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
-	uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi, es, cs, ss, ds, fs, gs, ldt;
-	uint16_t trap, iomap_base;
-} tss;
-static uint8_t kstack[16384] PAGE_ALIGNED, ustack[16384] PAGE_ALIGNED;
-
 /* Multiboot copies the command line somewhere in low memory; keep our own
  * copy so it stays readable whatever the page tables map. */
 static char cmdline[256];
 
 uint32_t sysbench_kstack_top(void)
 {
-	return (uint32_t)(kstack + sizeof(kstack));
+	return (uint32_t)(user_kstack + sizeof(user_kstack));   /* the TSS's ESP0 (user.c) */
 }
 
 /* a / b for a quotient that fits in 32 bits (else all ones), without libgcc. */
@@ -112,11 +103,7 @@ bool sysbench_start(uint32_t magic, const struct mb_info *info, struct sysbench_
 
 	idt_init();
 	pic_mask_all();
-	tss.ss0 = SEL_KDATA;
-	tss.esp0 = sysbench_kstack_top();
-	tss.iomap_base = sizeof(tss);      /* beyond the limit: no I/O bitmap */
-	gdt_set(SEL_TSS, (uint32_t)&tss, sizeof(tss) - 1, DESC_TSS32, 0);
-	__asm__ volatile("ltr %w0" : : "r"(SEL_TSS));
+	user_init();                       /* TSS (SS0:ESP0) and the INT 0x81 way back */
 	if (pit)
 		console_printf("bench: tsc_khz_pit=%u\n", tsc_khz_from_pit());
 	return true;
@@ -150,38 +137,6 @@ void sysbench_set_gate(unsigned vec, void (*entry)(void), unsigned dpl)
 	idt_set_gate(vec, 0, dpl);
 }
 
-/* CPL 3: IRET to fn on ustack with IF set (as user code runs; every PIC
- * line is masked); INT 0x81 (a DPL 3 gate) comes back to user_return with
- * the kernel's registers as they were. */
-static volatile uint32_t saved_esp __attribute__((used));
-extern char user_return[];
-
-static void on_user_exit(struct trap_frame *f)
-{
-	f->eip = (uint32_t)user_return;
-	f->cs = SEL_KCODE;
-	f->eflags = 0x2;
-}
-
-__attribute__((noinline)) static void run_user(void (*fn)(void))
-{
-	idt_set_handler(0x81, on_user_exit);
-	idt_set_gate(0x81, 0, 3);
-	uint32_t sp = (uint32_t)(ustack + sizeof(ustack) - 16);
-	__asm__ volatile("pushal\n\t"
-			 "movl %%esp, saved_esp\n\t"
-			 "pushl %[uds]\n\tpushl %[sp]\n\tpushl $0x202\n\tpushl %[ucs]\n\tpushl %[fn]\n\t"
-			 "movl %[uds], %%eax\n\tmovl %%eax, %%ds\n\tmovl %%eax, %%es\n\t"
-			 "iret\n"
-			 "user_return:\n\t"
-			 "movl %[kds], %%eax\n\tmovl %%eax, %%ds\n\tmovl %%eax, %%es\n\t"
-			 "movl saved_esp, %%esp\n\t"
-			 "popal"
-			 : : [uds] "i"(SEL_UDATA), [ucs] "i"(SEL_UCODE), [kds] "i"(SEL_KDATA),
-			   [sp] "r"(sp), [fn] "r"(fn)
-			 : "eax", "memory", "cc");
-}
-
 /* The run in progress: what the user-mode trampoline times. */
 static struct {
 	sysbench_body body;
@@ -198,8 +153,7 @@ static void time_job(void)
 static void user_time_job(void)
 {
 	time_job();
-	__asm__ volatile("int $0x81");
-	__builtin_unreachable();
+	USER_EXIT();
 }
 
 uint32_t sysbench_measure(const char *name, sysbench_body body, unsigned cpl,
@@ -210,7 +164,7 @@ uint32_t sysbench_measure(const char *name, sysbench_body body, unsigned cpl,
 	job.n = a->n;
 	job.reps = a->reps;
 	if (cpl == 3)
-		run_user(user_time_job);
+		run_user(user_time_job);   /* user.c: IRET with IF set, every PIC line masked */
 	else
 		time_job();
 	for (uint32_t r = 0; r < a->reps; r++) {   /* insertion sort of the timed reps */

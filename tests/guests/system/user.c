@@ -1,5 +1,6 @@
 /*
- * user.c — CPL 3 for the system guest kernels (rings.c, segload.c): a TSS
+ * user.c — CPL 3 for the system guest kernels (rings.c, segload.c) and the
+ * bench/system kernels (sysbench.c): a TSS
  * whose SS0:ESP0 is user_kstack, IRET into a user function on its own stack,
  * and INT 0x81 (a DPL 3 gate) back to the kernel for good, returning from
  * run_user. User code is C in the kernel image; the caller maps it for CPL 3.
